@@ -1,0 +1,294 @@
+import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason, type Message } from '@tandem/shared'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts'
+import {
+  WebSocketTransport,
+  webSocketUrl,
+  type ClientTransport,
+  type TransportConnection,
+  type TransportHandlers,
+} from './transport.ts'
+import type { ConnectionState, Disposer, ProviderStatus, SaveState } from './types.ts'
+
+export interface SyncProviderOptions {
+  readonly doc: Y.Doc
+  readonly docId: string
+  /** Origin of the Tandem server; defaults to the page's origin. */
+  readonly baseUrl?: string
+  /** WebSocket constructor; defaults to the global one (tests in Node pass `ws`). */
+  readonly WebSocketImpl?: typeof WebSocket
+  /** Replaces the default WebSocket transport (tests, and the fallback of docs/SPEC.md R13). */
+  readonly transport?: ClientTransport
+  readonly backoff?: BackoffOptions
+}
+
+/** How one connection attempt ended. */
+interface AttemptOutcome {
+  readonly reason: CloseReason | null
+  readonly hasSynced: boolean
+}
+
+/** Per-connection bookkeeping of the saved acks (SPEC R7). */
+interface AckState {
+  /** step2/update messages sent on this connection; the server counts the same way. */
+  sentSeq: number
+  /** The ack for this seq means every local edit so far is durable. */
+  coveringSeq: number
+  /** Local edits from before this connection are not sent yet (they go in our sync step 2). */
+  isAwaitingResync: boolean
+}
+
+/**
+ * Keeps a Y.Doc and its awareness in sync with the server over a ClientTransport, speaking the
+ * y-websocket protocol (docs/PROTOCOL.md §1). Connects in a loop with jittered backoff, resyncs on
+ * every reconnect, keeps offline edits, and reports "Saved" only when the server's ack covers them.
+ */
+export class SyncProvider {
+  readonly doc: Y.Doc
+  readonly awareness: awarenessProtocol.Awareness
+  readonly #transport: ClientTransport
+  readonly #backoff: BackoffOptions
+  readonly #listeners = new Set<(status: ProviderStatus) => void>()
+  readonly #disposers: Disposer[] = []
+  #status: ProviderStatus
+  #connection: TransportConnection | null = null
+  #ack: AckState = { sentSeq: 0, coveringSeq: 0, isAwaitingResync: false }
+  #hasUnsavedEdits = false
+  #isPersistFailing = false
+  #wake: (() => void) | null = null
+  #syncedWaiters: Array<() => void> = []
+
+  constructor(options: SyncProviderOptions) {
+    this.doc = options.doc
+    this.awareness = new awarenessProtocol.Awareness(this.doc)
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF
+    this.#transport =
+      options.transport ??
+      new WebSocketTransport(
+        webSocketUrl(options.baseUrl ?? globalThis.location.origin, options.docId),
+        options.WebSocketImpl ?? globalThis.WebSocket,
+      )
+    this.#status = {
+      transport: this.#transport.name,
+      connection: { kind: 'connecting', attempt: 0 },
+      isSynced: false,
+      save: 'saved',
+    }
+    this.doc.on('update', this.#onDocUpdate)
+    this.awareness.on('update', this.#onAwarenessUpdate)
+    this.#disposers.push(
+      () => this.doc.off('update', this.#onDocUpdate),
+      () => this.awareness.off('update', this.#onAwarenessUpdate),
+    )
+    if (typeof window !== 'undefined') {
+      const onPageHide = (): void => this.#removeLocalPresence()
+      const onOnline = (): void => this.#wake?.()
+      window.addEventListener('pagehide', onPageHide)
+      window.addEventListener('online', onOnline)
+      this.#disposers.push(
+        () => window.removeEventListener('pagehide', onPageHide),
+        () => window.removeEventListener('online', onOnline),
+      )
+    }
+    void this.#connectLoop()
+  }
+
+  get status(): ProviderStatus {
+    return this.#status
+  }
+
+  onStatus(listener: (status: ProviderStatus) => void): Disposer {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  whenSynced(): Promise<void> {
+    if (this.#status.isSynced) return Promise.resolve()
+    return new Promise((resolve) => this.#syncedWaiters.push(resolve))
+  }
+
+  destroy(): void {
+    if (this.#status.connection.kind === 'destroyed') return
+    this.#removeLocalPresence()
+    this.#update({ connection: { kind: 'destroyed' } })
+    this.#connection?.close()
+    this.#wake?.()
+    for (const dispose of this.#disposers.splice(0)) dispose()
+    this.awareness.destroy()
+  }
+
+  /** The connection lifecycle as one loop (STYLE.md 12): connect, wait for the end, back off. */
+  async #connectLoop(): Promise<void> {
+    let attempt = 0
+    while (this.#status.connection.kind !== 'destroyed') {
+      this.#update({ connection: { kind: 'connecting', attempt } })
+      const outcome = await this.#runConnection()
+      if (this.#isDestroyed()) return
+      const reason = outcome.reason
+      if (reason && !reason.isRetryable && reason !== CLOSE_REASONS.normal) {
+        this.#update({ connection: { kind: 'refused', reason } })
+        return
+      }
+      attempt = outcome.hasSynced ? 0 : attempt + 1
+      const retryInMs = backoffDelayMs(attempt, this.#backoff)
+      this.#update({ connection: { kind: 'offline', retryInMs, reason } })
+      await this.#sleep(retryInMs)
+    }
+  }
+
+  #isDestroyed(): boolean {
+    return this.#status.connection.kind === 'destroyed'
+  }
+
+  /** One connection, from open to close. Resolves when it has ended. */
+  #runConnection(): Promise<AttemptOutcome> {
+    return new Promise((resolve) => {
+      let hasSynced = false
+      this.#ack = { sentSeq: 0, coveringSeq: 0, isAwaitingResync: this.#hasUnsavedEdits }
+      const handlers: TransportHandlers = {
+        onOpen: () => {
+          this.#update({ connection: { kind: 'connected' } })
+          this.#send({ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) })
+          if (this.awareness.getLocalState() !== null) {
+            this.#send({
+              type: 'awareness',
+              update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.doc.clientID]),
+            })
+          }
+        },
+        onFrame: (frame) => {
+          if (this.#handleFrame(frame) === 'synced') hasSynced = true
+        },
+        onClose: (reason) => {
+          this.#connection = null
+          this.#isPersistFailing = false
+          // Others' presence is only known through the server; without it, it is stale.
+          const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.doc.clientID)
+          awarenessProtocol.removeAwarenessStates(this.awareness, others, this)
+          if (!this.#isDestroyed()) this.#update({ isSynced: false, save: this.#saveState() })
+          resolve({ reason, hasSynced })
+        },
+      }
+      try {
+        this.#connection = this.#transport.open(handlers)
+      } catch {
+        // e.g. a malformed URL: treat as a failed attempt and back off.
+        resolve({ reason: null, hasSynced: false })
+      }
+    })
+  }
+
+  #handleFrame(frame: Uint8Array): 'synced' | undefined {
+    let message: Message
+    try {
+      message = decodeMessage(frame)
+    } catch {
+      // A frame we cannot read means we disagree with the server on the protocol: start over.
+      this.#connection?.close()
+      return undefined
+    }
+    switch (message.type) {
+      case 'sync-step1':
+        this.#sendUpdate('sync-step2', Y.encodeStateAsUpdate(this.doc, message.stateVector))
+        this.#ack.isAwaitingResync = false
+        return undefined
+      case 'sync-step2':
+        Y.applyUpdate(this.doc, message.update, this)
+        this.#update({ isSynced: true })
+        for (const resolve of this.#syncedWaiters.splice(0)) resolve()
+        return 'synced'
+      case 'sync-update':
+        Y.applyUpdate(this.doc, message.update, this)
+        return undefined
+      case 'awareness':
+        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this)
+        return undefined
+      case 'query-awareness':
+        this.#send({
+          type: 'awareness',
+          update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, [
+            ...this.awareness.getStates().keys(),
+          ]),
+        })
+        return undefined
+      case 'auth-denied':
+        this.#connection?.close()
+        return undefined
+      case 'saved':
+        if (message.seq >= this.#ack.coveringSeq && !this.#ack.isAwaitingResync) this.#hasUnsavedEdits = false
+        this.#update({ save: this.#saveState() })
+        return undefined
+      case 'persistence':
+        this.#isPersistFailing = message.state === 'failing'
+        this.#update({ save: this.#saveState() })
+        return undefined
+    }
+  }
+
+  #saveState(): SaveState {
+    if (this.#isPersistFailing) return 'failing'
+    return this.#hasUnsavedEdits ? 'saving' : 'saved'
+  }
+
+  #send(message: Message): void {
+    this.#connection?.send(encodeMessage(message))
+  }
+
+  /** Sends a step2/update and counts it the way the server does (SPEC R7). */
+  #sendUpdate(type: 'sync-step2' | 'sync-update', update: Uint8Array): void {
+    if (!this.#connection) return
+    this.#ack.sentSeq += 1
+    if (this.#hasUnsavedEdits) this.#ack.coveringSeq = this.#ack.sentSeq
+    this.#send({ type, update })
+  }
+
+  readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === this) return
+    this.#hasUnsavedEdits = true
+    this.#update({ save: this.#saveState() })
+    // Offline edits stay in the doc; the next connection's sync step 2 carries them.
+    if (this.#status.connection.kind === 'connected') this.#sendUpdate('sync-update', update)
+  }
+
+  readonly #onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    if (origin !== 'local') return
+    const changed = added.concat(updated, removed)
+    this.#send({
+      type: 'awareness',
+      update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed),
+    })
+  }
+
+  #removeLocalPresence(): void {
+    awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], 'local')
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.#wake = null
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.#wake = wake
+    })
+  }
+
+  #update(patch: Partial<ProviderStatus>): void {
+    const next = { ...this.#status, ...patch }
+    if (
+      next.connection === this.#status.connection &&
+      next.isSynced === this.#status.isSynced &&
+      next.save === this.#status.save
+    ) {
+      return
+    }
+    this.#status = next
+    for (const listener of this.#listeners) listener(next)
+  }
+}

@@ -1,0 +1,6 @@
+export { SyncProvider } from './SyncProvider.ts'
+export type { SyncProviderOptions } from './SyncProvider.ts'
+export { WebSocketTransport, webSocketUrl } from './transport.ts'
+export type { ClientTransport, TransportConnection, TransportHandlers } from './transport.ts'
+export { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.ts'
+export type { ConnectionState, Disposer, ProviderStatus, SaveState, TransportName } from './types.ts'

@@ -1,0 +1,68 @@
+import { closeReasonByCode, type CloseReason } from '@tandem/shared'
+import type { TransportName } from './types.ts'
+
+/** What a transport reports about one connection attempt. */
+export interface TransportHandlers {
+  onOpen(): void
+  onFrame(frame: Uint8Array): void
+  /** Called once, whether the connection opened or not. `reason` is null for unknown codes. */
+  onClose(reason: CloseReason | null): void
+}
+
+export interface TransportConnection {
+  send(frame: Uint8Array): void
+  close(): void
+}
+
+/**
+ * One way to reach the server (docs/PROTOCOL.md §2). The SyncProvider owns the protocol; a
+ * transport only moves frames, so long polling and SSE plug in beside WebSocket.
+ */
+export interface ClientTransport {
+  readonly name: TransportName
+  open(handlers: TransportHandlers): TransportConnection
+}
+
+export class WebSocketTransport implements ClientTransport {
+  readonly name = 'websocket'
+
+  constructor(
+    private readonly url: string,
+    private readonly WebSocketImpl: typeof WebSocket,
+  ) {}
+
+  open(handlers: TransportHandlers): TransportConnection {
+    const socket = new this.WebSocketImpl(this.url)
+    socket.binaryType = 'arraybuffer'
+    let isClosed = false
+    socket.onopen = () => handlers.onOpen()
+    socket.onmessage = (event: MessageEvent<unknown>) => {
+      // Text frames are not part of the protocol; ignore them rather than guess.
+      if (event.data instanceof ArrayBuffer) handlers.onFrame(new Uint8Array(event.data))
+    }
+    socket.onclose = (event: CloseEvent) => {
+      if (isClosed) return
+      isClosed = true
+      handlers.onClose(closeReasonByCode(event.code) ?? null)
+    }
+    return {
+      send: (frame) => {
+        if (socket.readyState === this.WebSocketImpl.OPEN) socket.send(frame)
+      },
+      close: () => {
+        if (isClosed) return
+        isClosed = true
+        socket.close()
+        handlers.onClose(null)
+      },
+    }
+  }
+}
+
+/** `http://host` → `ws://host/ws/<docId>?ack=1` (the ack opt-in, docs/PROTOCOL.md §1.3). */
+export function webSocketUrl(baseUrl: string, docId: string): string {
+  const url = new URL(`/ws/${encodeURIComponent(docId)}`, baseUrl)
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  url.searchParams.set('ack', '1')
+  return url.toString()
+}

@@ -1,0 +1,91 @@
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+
+/**
+ * The only module that reads process.env (STYLE.md 11). Every variable, its default and meaning is
+ * listed here once; README's config table is checked against ENV_DOCS by a test.
+ */
+const boolFromEnv = z
+  .enum(['0', '1', 'true', 'false'])
+  .transform((value) => value === '1' || value === 'true')
+
+const defaultClientDir = fileURLToPath(new URL('../../client/dist', import.meta.url))
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(1234),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SYNC_WRITES: boolFromEnv.default(false),
+  CLIENT_DIR: z.string().min(1).default(defaultClientDir),
+  MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
+  MAX_QUEUED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
+  ROOM_IDLE_MS: z.coerce.number().int().min(0).default(30_000),
+  COMPACT_AFTER_ENTRIES: z.coerce.number().int().min(2).default(500),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
+  PORT: 'TCP port to listen on (0 picks a free port)',
+  HOST: 'interface to bind',
+  DATA_DIR: 'directory of the embedded LevelDB database',
+  SYNC_WRITES: 'fsync every group commit (power-loss safe, slower); `1` or `0`',
+  CLIENT_DIR: 'directory of the built client served at `/`',
+  MAX_MESSAGE_BYTES: 'largest WebSocket message accepted; larger ones close the connection (1009)',
+  MAX_QUEUED_BYTES: 'outbound bytes queued for one client before it is closed as too slow (4408)',
+  ROOM_IDLE_MS: 'how long a document with no clients stays in memory after its last write is saved',
+  COMPACT_AFTER_ENTRIES: 'merge a document’s update log into one entry after this many appends',
+  LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
+}
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  readonly syncWrites: boolean
+  readonly clientDir: string
+  readonly maxMessageBytes: number
+  readonly maxQueuedBytes: number
+  readonly roomIdleMs: number
+  readonly compactAfterEntries: number
+  readonly logLevel: LogLevel
+}
+
+export type LogLevel = z.output<typeof envSchema>['LOG_LEVEL']
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/** Parses an environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = envSchema.safeParse(env)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`)
+  }
+  const e = result.data
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    syncWrites: e.SYNC_WRITES,
+    clientDir: e.CLIENT_DIR,
+    maxMessageBytes: e.MAX_MESSAGE_BYTES,
+    maxQueuedBytes: e.MAX_QUEUED_BYTES,
+    roomIdleMs: e.ROOM_IDLE_MS,
+    compactAfterEntries: e.COMPACT_AFTER_ENTRIES,
+    logLevel: e.LOG_LEVEL,
+  }
+}
+
+export function configFromProcessEnv(): Config {
+  return parseConfig(process.env)
+}

@@ -1,0 +1,143 @@
+import type { AppendEntry, DocStore } from '../persistence/DocStore.ts'
+import type { Disposer } from './types.ts'
+
+export type PersistStatus = 'ok' | 'failing'
+
+export interface PersisterOptions {
+  /** First retry delay after a failed write; doubles up to `maxRetryDelayMs` (R8). */
+  readonly retryDelayMs: number
+  readonly maxRetryDelayMs: number
+  readonly onError?: (error: unknown, attempt: number) => void
+}
+
+type LoopState = { readonly kind: 'idle' } | { readonly kind: 'scheduled' } | { readonly kind: 'writing' }
+
+interface Pending extends AppendEntry {
+  readonly ticket: number
+}
+
+/**
+ * Group commit for every room (R6): updates enqueued during one event-loop turn are written in one
+ * DocStore.append batch; while a batch is being written the next one gathers. A ticket is durable
+ * when the batch holding it is written. A failed batch is retried, before anything newer, until it
+ * succeeds: nothing is dropped and no ticket resolves early (R8, STYLE.md 5).
+ */
+export class Persister {
+  #pending: Pending[] = []
+  #lastTicket = 0
+  #durableTicket = 0
+  #state: LoopState = { kind: 'idle' }
+  #status: PersistStatus = 'ok'
+  #isClosed = false
+  readonly #waiters = new Map<number, Array<() => void>>()
+  readonly #statusListeners = new Set<(status: PersistStatus) => void>()
+  /** Ends the current retry delay early (on close). */
+  #wake: (() => void) | null = null
+
+  constructor(
+    private readonly store: DocStore,
+    private readonly options: PersisterOptions,
+  ) {}
+
+  get status(): PersistStatus {
+    return this.#status
+  }
+
+  /** Tickets enqueued but not yet durable. */
+  get backlog(): number {
+    return this.#lastTicket - this.#durableTicket
+  }
+
+  /** Queues an update for the next group commit; returns its ticket. */
+  enqueue(docId: string, update: Uint8Array): number {
+    const ticket = ++this.#lastTicket
+    this.#pending.push({ docId, update, ticket })
+    if (this.#state.kind === 'idle') {
+      this.#state = { kind: 'scheduled' }
+      setImmediate(() => void this.#run())
+    }
+    return ticket
+  }
+
+  isDurable(ticket: number): boolean {
+    return ticket <= this.#durableTicket
+  }
+
+  /** Resolves once `ticket` (and so every earlier ticket) is durable. Never rejects. */
+  whenDurable(ticket: number): Promise<void> {
+    if (this.isDurable(ticket)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(ticket) ?? []
+      list.push(resolve)
+      this.#waiters.set(ticket, list)
+    })
+  }
+
+  onStatus(listener: (status: PersistStatus) => void): Disposer {
+    this.#statusListeners.add(listener)
+    return () => this.#statusListeners.delete(listener)
+  }
+
+  /** Waits until everything enqueued so far is durable (used by shutdown). */
+  async flush(): Promise<void> {
+    await this.whenDurable(this.#lastTicket)
+  }
+
+  /** Stops retrying; pending writes stay unwritten and their tickets never resolve. */
+  close(): void {
+    this.#isClosed = true
+    this.#wake?.()
+  }
+
+  async #run(): Promise<void> {
+    this.#state = { kind: 'writing' }
+    let attempt = 0
+    while (this.#pending.length > 0 && !this.#isClosed) {
+      const batch = this.#pending
+      this.#pending = []
+      try {
+        await this.store.append(batch)
+        attempt = 0
+        this.#markDurable(batch.at(-1)?.ticket ?? this.#durableTicket)
+        this.#setStatus('ok')
+      } catch (error) {
+        attempt += 1
+        // Keep order: the failed batch goes back in front of anything enqueued meanwhile.
+        this.#pending = batch.concat(this.#pending)
+        this.#setStatus('failing')
+        this.options.onError?.(error, attempt)
+        await this.#delay(
+          Math.min(this.options.maxRetryDelayMs, this.options.retryDelayMs * 2 ** (attempt - 1)),
+        )
+      }
+    }
+    this.#state = { kind: 'idle' }
+  }
+
+  #markDurable(ticket: number): void {
+    this.#durableTicket = ticket
+    for (const [waiting, resolvers] of this.#waiters) {
+      if (waiting > ticket) continue
+      this.#waiters.delete(waiting)
+      for (const resolve of resolvers) resolve()
+    }
+  }
+
+  #setStatus(status: PersistStatus): void {
+    if (this.#status === status) return
+    this.#status = status
+    for (const listener of this.#statusListeners) listener(status)
+  }
+
+  #delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.#wake = null
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.#wake = wake
+    })
+  }
+}

@@ -1,0 +1,94 @@
+import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
+import type { Disposer, Peer, Role } from './types.ts'
+
+/**
+ * The transport's half of a session: it only says when it can write (STYLE.md 3). A WebSocket
+ * writes at once; a long poll writes when a poll is waiting.
+ */
+export interface Outlet {
+  /** Hand frames to the network; call `done` once they are written so the session sends more. */
+  write(frames: readonly Uint8Array[], done: () => void): void
+  /** End the connection with this reason. Called once. */
+  end(reason: CloseReason): void
+}
+
+export interface SessionLimits {
+  /** Bytes queued for a client that is not reading before it is closed as a slow reader (R9). */
+  readonly maxQueuedBytes: number
+}
+
+type SessionState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'writing' }
+  | { readonly kind: 'closed'; readonly reason: CloseReason }
+
+/**
+ * A Peer that owns its outbound queue. Frames queue while the outlet is busy and go out together
+ * on the next write, so a slow socket gets fewer, larger writes; past `maxQueuedBytes` the client
+ * is closed instead of growing server memory (R9).
+ */
+export class Session implements Peer {
+  #queue: Uint8Array[] = []
+  #queuedBytes = 0
+  #state: SessionState = { kind: 'idle' }
+  readonly #closeListeners = new Set<(reason: CloseReason) => void>()
+
+  constructor(
+    readonly id: string,
+    readonly role: Role,
+    readonly wantsAcks: boolean,
+    private readonly outlet: Outlet,
+    private readonly limits: SessionLimits,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.#state.kind === 'closed'
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes
+  }
+
+  send(frame: Uint8Array): void {
+    switch (this.#state.kind) {
+      case 'closed':
+        return
+      case 'idle':
+        this.#state = { kind: 'writing' }
+        this.outlet.write([frame], this.#onWritten)
+        return
+      case 'writing':
+        this.#queue.push(frame)
+        this.#queuedBytes += frame.byteLength
+        if (this.#queuedBytes > this.limits.maxQueuedBytes) this.close(CLOSE_REASONS.slowReader)
+        return
+    }
+  }
+
+  close(reason: CloseReason): void {
+    if (this.#state.kind === 'closed') return
+    this.#state = { kind: 'closed', reason }
+    this.#queue = []
+    this.#queuedBytes = 0
+    this.outlet.end(reason)
+    for (const listener of this.#closeListeners) listener(reason)
+    this.#closeListeners.clear()
+  }
+
+  onClose(listener: (reason: CloseReason) => void): Disposer {
+    this.#closeListeners.add(listener)
+    return () => this.#closeListeners.delete(listener)
+  }
+
+  readonly #onWritten = (): void => {
+    if (this.#state.kind !== 'writing') return
+    if (this.#queue.length === 0) {
+      this.#state = { kind: 'idle' }
+      return
+    }
+    const frames = this.#queue
+    this.#queue = []
+    this.#queuedBytes = 0
+    this.outlet.write(frames, this.#onWritten)
+  }
+}

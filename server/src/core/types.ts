@@ -1,0 +1,34 @@
+import type { CloseReason } from '@tandem/shared'
+
+/** What a connection may do: `edit` writes, `view` only reads (SPEC R20). */
+export type Role = 'edit' | 'view'
+
+/**
+ * The core's whole view of a connected client (STYLE.md 2). Transports implement it through
+ * `Session`; the core never sees a socket.
+ */
+export interface Peer {
+  readonly id: string
+  readonly role: Role
+  /** The client opted in to Tandem's extension messages (saved acks, persistence state; R7). */
+  readonly wantsAcks: boolean
+  send(frame: Uint8Array): void
+  close(reason: CloseReason): void
+}
+
+/**
+ * Typed Yjs transaction origins (STYLE.md 8): broadcast skips the originating peer, the persister
+ * skips what came from the store.
+ */
+export type Origin =
+  { readonly kind: 'peer'; readonly peer: Peer } | { readonly kind: 'store' } | { readonly kind: 'server' }
+
+export const STORE_ORIGIN: Origin = Object.freeze({ kind: 'store' })
+export const SERVER_ORIGIN: Origin = Object.freeze({ kind: 'server' })
+
+export function isOrigin(value: unknown): value is Origin {
+  return typeof value === 'object' && value !== null && 'kind' in value
+}
+
+/** A subscription's undo. Owners keep a list and run it on destroy (STYLE.md 10). */
+export type Disposer = () => void

@@ -1,0 +1,20 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import fastifyStatic from '@fastify/static'
+import type { FastifyInstance } from 'fastify'
+
+/**
+ * Serves the built client. Page routes (`/`, `/d/<id>`, `/v/<id>`) are client-side, so any other
+ * GET that is not an API path gets index.html.
+ */
+export async function registerStaticClient(app: FastifyInstance, clientDir: string): Promise<void> {
+  const hasBuild = existsSync(join(clientDir, 'index.html'))
+  if (hasBuild) await app.register(fastifyStatic, { root: clientDir, wildcard: false })
+  app.setNotFoundHandler((request, reply) => {
+    const isPage =
+      request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/ws/')
+    if (isPage && hasBuild) return reply.type('text/html').sendFile('index.html')
+    if (isPage) return reply.code(503).type('text/plain').send('client not built: run `npm run build`\n')
+    return reply.code(404).send({ error: 'not found' })
+  })
+}

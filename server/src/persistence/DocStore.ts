@@ -1,0 +1,41 @@
+/**
+ * Storage behind one small interface (STYLE.md 4). Every implementation passes the contract suite
+ * in server/test/docStoreContract.ts. Implementations never swallow a failed write: the promise
+ * rejects and the caller keeps the data (STYLE.md 5, SPEC R8).
+ */
+export interface DocMeta {
+  readonly createdAt: number
+  readonly updatedAt: number
+  /** Bytes of the stored updates (after the last compaction): what a cold load reads. */
+  readonly storedBytes: number
+  /** Number of stored updates since the last compaction. */
+  readonly logLength: number
+  /** Monotonic count of updates ever appended; a cheap version number. */
+  readonly version: number
+}
+
+export interface StoredDoc {
+  readonly meta: DocMeta
+  /** Updates in append order. Applying all of them in order reproduces the document. */
+  readonly updates: readonly Uint8Array[]
+}
+
+export interface AppendEntry {
+  readonly docId: string
+  readonly update: Uint8Array
+}
+
+export interface DocStore {
+  /** Creates an empty document record; resolves false if it already exists. */
+  create(docId: string): Promise<boolean>
+  /** The document's metadata, or null when it was never created or written. */
+  getMeta(docId: string): Promise<DocMeta | null>
+  /** Everything stored for the document, or null when it does not exist. */
+  load(docId: string): Promise<StoredDoc | null>
+  /**
+   * Appends all entries in one atomic write (a group commit): either every entry is durable when
+   * the promise resolves, or none is and it rejects. Appending to an unknown document creates it.
+   */
+  append(entries: readonly AppendEntry[]): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,182 @@
+import { Level, type BatchOperation } from 'level'
+import * as Y from 'yjs'
+import type { AppendEntry, DocMeta, DocStore, StoredDoc } from './DocStore.ts'
+import { emptyMeta } from './MemoryStore.ts'
+
+export interface LevelStoreOptions {
+  readonly dir: string
+  /** fsync every write (power-loss safe); off means the write is in the OS, safe from kill -9 (R6). */
+  readonly syncWrites: boolean
+  /** Merge a document's log into one update once it holds this many entries (R5). */
+  readonly compactAfterEntries: number
+  readonly now?: () => number
+}
+
+/** Thrown by `open` when another process holds the database lock. */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError'
+}
+
+/**
+ * LevelDB layout (docs/PROTOCOL.md §5): `log!<docId>!<seq as 12 hex digits>` holds one Yjs update
+ * per entry in append order; `meta!<docId>` holds a DocMeta as JSON. Every write is one atomic
+ * batch, so log and meta never disagree, also across kill -9 mid-compaction (R5).
+ *
+ * All writes go through one promise chain: appends and compactions of the same document never
+ * interleave, and `#nextSeq` is only touched inside it.
+ */
+export class LevelStore implements DocStore {
+  readonly #db: Level<string, Uint8Array>
+  readonly #log
+  readonly #meta
+  readonly #options: LevelStoreOptions
+  readonly #now: () => number
+  /** Write-side cache of each written document's meta; read inside the write chain only. */
+  readonly #metaCache = new Map<string, DocMeta>()
+  #writeChain: Promise<unknown> = Promise.resolve()
+
+  private constructor(options: LevelStoreOptions) {
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.#db = new Level<string, Uint8Array>(options.dir, { valueEncoding: 'view' })
+    this.#log = this.#db.sublevel<string, Uint8Array>('log', { valueEncoding: 'view' })
+    this.#meta = this.#db.sublevel<string, DocMeta>('meta', { valueEncoding: 'json' })
+  }
+
+  static async open(options: LevelStoreOptions): Promise<LevelStore> {
+    const store = new LevelStore(options)
+    try {
+      await store.#db.open()
+    } catch (error) {
+      if (isLockError(error)) {
+        throw new StoreLockedError(`DATA_DIR ${options.dir} is in use by another Tandem process`)
+      }
+      throw error
+    }
+    return store
+  }
+
+  create(docId: string): Promise<boolean> {
+    return this.#serialize(async () => {
+      if (await this.#readMeta(docId)) return false
+      const meta = emptyMeta(this.#now())
+      await this.#db.batch<string, Uint8Array | DocMeta>(
+        [{ type: 'put', sublevel: this.#meta, key: docId, value: meta }],
+        {
+          sync: this.#options.syncWrites,
+        },
+      )
+      this.#metaCache.set(docId, meta)
+      return true
+    })
+  }
+
+  async getMeta(docId: string): Promise<DocMeta | null> {
+    return (await this.#meta.get(docId)) ?? null
+  }
+
+  async load(docId: string): Promise<StoredDoc | null> {
+    // One iterator reads from one implicit snapshot, so a concurrent compaction cannot make
+    // us see both the merged entry and the entries it replaced, or neither.
+    const snapshotMeta = await this.#meta.get(docId)
+    if (!snapshotMeta) return null
+    const updates: Uint8Array[] = []
+    for await (const update of this.#log.values(logRange(docId))) updates.push(update)
+    return { meta: snapshotMeta, updates }
+  }
+
+  append(entries: readonly AppendEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve()
+    return this.#serialize(async () => {
+      const now = this.#now()
+      const metas = new Map<string, DocMeta>()
+      const ops: BatchOp[] = []
+      for (const { docId, update } of entries) {
+        const before = metas.get(docId) ?? (await this.#readMeta(docId)) ?? emptyMeta(now)
+        ops.push({ type: 'put', sublevel: this.#log, key: logKey(docId, before.version), value: update })
+        metas.set(docId, {
+          ...before,
+          updatedAt: now,
+          storedBytes: before.storedBytes + update.byteLength,
+          logLength: before.logLength + 1,
+          version: before.version + 1,
+        })
+      }
+      for (const [docId, meta] of metas)
+        ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: meta })
+      await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
+      // Only after the batch is durable does the cache move on; a failed batch leaves it as it was.
+      for (const [docId, meta] of metas) {
+        this.#metaCache.set(docId, meta)
+        if (meta.logLength >= this.#options.compactAfterEntries) void this.#compactLater(docId)
+      }
+    })
+  }
+
+  /** Merges the document's log into one entry in one atomic batch (R5). */
+  compact(docId: string): Promise<void> {
+    return this.#serialize(async () => {
+      const meta = await this.#readMeta(docId)
+      if (!meta || meta.logLength <= 1) return
+      const keys: string[] = []
+      const updates: Uint8Array[] = []
+      for await (const [key, update] of this.#log.iterator(logRange(docId))) {
+        keys.push(key)
+        updates.push(update)
+      }
+      const lastKey = keys.at(-1)
+      if (lastKey === undefined) return
+      const merged = Y.mergeUpdates(updates)
+      const compacted: DocMeta = { ...meta, storedBytes: merged.byteLength, logLength: 1 }
+      const ops: BatchOp[] = keys.slice(0, -1).map((key) => ({ type: 'del', sublevel: this.#log, key }))
+      ops.push({ type: 'put', sublevel: this.#log, key: lastKey, value: merged })
+      ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: compacted })
+      await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
+      this.#metaCache.set(docId, compacted)
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.#writeChain.catch(() => undefined)
+    await this.#db.close()
+  }
+
+  async #compactLater(docId: string): Promise<void> {
+    try {
+      await this.compact(docId)
+    } catch {
+      // A failed compaction loses nothing: the log is intact and the next append retries it.
+    }
+  }
+
+  async #readMeta(docId: string): Promise<DocMeta | undefined> {
+    const cached = this.#metaCache.get(docId)
+    if (cached) return cached
+    const stored = await this.#meta.get(docId)
+    if (stored) this.#metaCache.set(docId, stored)
+    return stored
+  }
+
+  #serialize<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.#writeChain.then(job, job)
+    this.#writeChain = result.catch(() => undefined)
+    return result
+  }
+}
+
+/** One op of a batch that spans the log (bytes) and meta (JSON) sublevels. */
+type BatchOp = BatchOperation<Level<string, Uint8Array>, string, Uint8Array | DocMeta>
+
+function logKey(docId: string, seq: number): string {
+  return `${docId}!${seq.toString(16).padStart(12, '0')}`
+}
+
+/** Keys of one document only: doc ids never contain `!` (R3), and `"` sorts right after `!`. */
+function logRange(docId: string): { gte: string; lt: string } {
+  return { gte: `${docId}!`, lt: `${docId}"` }
+}
+
+function isLockError(error: unknown): boolean {
+  const cause = error instanceof Error ? (error as Error & { cause?: { code?: string } }).cause : undefined
+  return cause?.code === 'LEVEL_LOCKED'
+}

@@ -1,0 +1,56 @@
+import type { AppendEntry, DocMeta, DocStore, StoredDoc } from './DocStore.ts'
+
+interface MemoryDoc {
+  meta: DocMeta
+  updates: Uint8Array[]
+}
+
+/** In-memory DocStore for tests and ephemeral runs; same contract as LevelStore. */
+export class MemoryStore implements DocStore {
+  readonly #docs = new Map<string, MemoryDoc>()
+  readonly #now: () => number
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now
+  }
+
+  create(docId: string): Promise<boolean> {
+    if (this.#docs.has(docId)) return Promise.resolve(false)
+    this.#docs.set(docId, { meta: emptyMeta(this.#now()), updates: [] })
+    return Promise.resolve(true)
+  }
+
+  getMeta(docId: string): Promise<DocMeta | null> {
+    return Promise.resolve(this.#docs.get(docId)?.meta ?? null)
+  }
+
+  load(docId: string): Promise<StoredDoc | null> {
+    const doc = this.#docs.get(docId)
+    return Promise.resolve(doc ? { meta: doc.meta, updates: [...doc.updates] } : null)
+  }
+
+  append(entries: readonly AppendEntry[]): Promise<void> {
+    const now = this.#now()
+    for (const { docId, update } of entries) {
+      const doc = this.#docs.get(docId) ?? { meta: emptyMeta(now), updates: [] }
+      doc.updates.push(update.slice())
+      doc.meta = {
+        ...doc.meta,
+        updatedAt: now,
+        storedBytes: doc.meta.storedBytes + update.byteLength,
+        logLength: doc.meta.logLength + 1,
+        version: doc.meta.version + 1,
+      }
+      this.#docs.set(docId, doc)
+    }
+    return Promise.resolve()
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+export function emptyMeta(now: number): DocMeta {
+  return { createdAt: now, updatedAt: now, storedBytes: 0, logLength: 0, version: 0 }
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { CLOSE_REASONS, isValidDocId, type CloseReason } from '@tandem/shared'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { RoomRegistry } from '../core/RoomRegistry.ts'
+import { Session } from '../core/Session.ts'
+
+export interface WebSocketTransportOptions {
+  readonly registry: RoomRegistry
+  readonly maxMessageBytes: number
+  readonly maxQueuedBytes: number
+  /** Interval of protocol pings; a socket that misses one is terminated. */
+  readonly pingIntervalMs: number
+  readonly log: TransportLog
+}
+
+export interface TransportLog {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+}
+
+export interface WebSocketTransport {
+  /** Handles the upgrade if the path is ours; returns false otherwise. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean
+  readonly connectionCount: number
+  close(reason: CloseReason): void
+}
+
+export const WEBSOCKET_PATH_PREFIX = '/ws/'
+
+/**
+ * `/ws/<docId>`: the y-websocket wire protocol over binary frames (docs/PROTOCOL.md §2). A thin
+ * adapter: it turns a socket into a Session and feeds frames to the core.
+ * permessage-deflate is off: it costs CPU per frame, Yjs updates compress poorly, and it opens
+ * the door to compression bombs.
+ */
+export function createWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    perMessageDeflate: false,
+  })
+  const alive = new WeakSet<WebSocket>()
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate()
+        continue
+      }
+      alive.delete(ws)
+      ws.ping()
+    }
+  }, options.pingIntervalMs)
+  pinger.unref()
+
+  function accept(ws: WebSocket, docId: string, wantsAcks: boolean): void {
+    alive.add(ws)
+    ws.on('pong', () => alive.add(ws))
+    const session = new Session(
+      randomUUID(),
+      'edit',
+      wantsAcks,
+      {
+        write(frames, done) {
+          const last = frames.length - 1
+          frames.forEach((frame, index) =>
+            ws.send(frame, { binary: true }, index === last ? () => done() : undefined),
+          )
+        },
+        end(reason) {
+          if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(reason.code, reason.text)
+        },
+      },
+      { maxQueuedBytes: options.maxQueuedBytes },
+    )
+    const connection = options.registry.connect(docId, session)
+    options.log.info({ docId, session: session.id, transport: 'websocket' }, 'connection opened')
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) {
+        session.close(CLOSE_REASONS.malformedMessage)
+        return
+      }
+      connection.receive(toUint8Array(data))
+    })
+    ws.on('error', (error) => {
+      // ws closes the socket itself after a protocol error (bad frame, too big: 1009).
+      options.log.warn({ docId, session: session.id, err: error.message }, 'websocket error')
+    })
+    ws.on('close', (code: number) => {
+      connection.close()
+      session.close(CLOSE_REASONS.normal)
+      options.log.info({ docId, session: session.id, code }, 'connection closed')
+    })
+  }
+
+  return {
+    handleUpgrade(request, socket, head) {
+      const url = new URL(request.url ?? '/', 'http://localhost')
+      if (!url.pathname.startsWith(WEBSOCKET_PATH_PREFIX)) return false
+      const docId = decodeURIComponentSafe(url.pathname.slice(WEBSOCKET_PATH_PREFIX.length))
+      if (docId === null || !isValidDocId(docId)) {
+        rejectUpgrade(socket, CLOSE_REASONS.invalidDocId)
+        return true
+      }
+      const wantsAcks = url.searchParams.get('ack') === '1'
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, wantsAcks))
+      return true
+    },
+    get connectionCount() {
+      return wss.clients.size
+    },
+    close(reason) {
+      clearInterval(pinger)
+      for (const ws of wss.clients) ws.close(reason.code, reason.text)
+      wss.close()
+    },
+  }
+}
+
+/** Refuses an upgrade with an HTTP status before any WebSocket handshake (docs/PROTOCOL.md §4). */
+export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
+  const body = JSON.stringify({ error: reason.text, code: reason.code })
+  socket.on('error', () => undefined)
+  socket.end(
+    `HTTP/1.1 ${reason.status} ${reason.text}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  )
+}
+
+function toUint8Array(data: RawData): Uint8Array {
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+function decodeURIComponentSafe(value: string): string | null {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return null
+  }
+}

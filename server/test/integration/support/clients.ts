@@ -1,0 +1,56 @@
+import { SyncProvider } from '@tandem/client/sync'
+import { afterEach, expect, vi } from 'vitest'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+
+const cleanups: Array<() => void> = []
+
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup()
+})
+
+/** Our own SyncProvider, running in Node over the `ws` package. */
+export function ourClient(baseUrl: string, docId: string): SyncProvider {
+  const doc = new Y.Doc()
+  const provider = new SyncProvider({
+    doc,
+    docId,
+    baseUrl,
+    WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
+    backoff: { baseMs: 20, maxMs: 200 },
+  })
+  cleanups.push(() => {
+    provider.destroy()
+    doc.destroy()
+  })
+  return provider
+}
+
+/** The stock y-websocket provider, unmodified: the reference client of R1. */
+export function stockClient(wsUrl: string, docId: string, params: Record<string, string> = {}): WebsocketProvider {
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(wsUrl, docId, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    params,
+    disableBc: true,
+  })
+  cleanups.push(() => {
+    provider.destroy()
+    doc.destroy()
+  })
+  return provider
+}
+
+export function text(doc: Y.Doc): string {
+  return doc.getText('t').toString()
+}
+
+/** Awaits a condition by polling it; never a guessed sleep. */
+export async function eventually(assertion: () => void, timeoutMs = 5_000): Promise<void> {
+  await vi.waitFor(assertion, { timeout: timeoutMs, interval: 10 })
+}
+
+export async function whenStockSynced(provider: WebsocketProvider): Promise<void> {
+  await eventually(() => expect(provider.synced).toBe(true))
+}

@@ -1,0 +1,42 @@
+/**
+ * The one catalogue of reasons a connection or request is refused or ended. The same entry gives
+ * the WebSocket close code, the HTTP status and the text the client UI shows (STYLE.md 7,
+ * docs/PROTOCOL.md §4). Application close codes are 4000 + the matching HTTP status.
+ */
+export interface CloseReason {
+  /** WebSocket close code. */
+  readonly code: number
+  /** HTTP status for request/response transports. */
+  readonly status: number
+  /** Short, stable, human-readable reason; also the WebSocket close reason text. */
+  readonly text: string
+  /** Whether a client should reconnect after this reason (with backoff). */
+  readonly isRetryable: boolean
+}
+
+function reason(code: number, status: number, text: string, isRetryable: boolean): CloseReason {
+  return Object.freeze({ code, status, text, isRetryable })
+}
+
+export const CLOSE_REASONS = {
+  normal: reason(1000, 200, 'closed', false),
+  serverShutdown: reason(1012, 503, 'server restarting', true),
+  internalError: reason(1011, 500, 'internal error', true),
+  messageTooBig: reason(1009, 413, 'message too big', false),
+  invalidDocId: reason(4400, 400, 'invalid document id', false),
+  malformedMessage: reason(4402, 400, 'malformed message', false),
+  unauthorized: reason(4401, 401, 'missing token', false),
+  forbidden: reason(4403, 403, 'token not valid for this document', false),
+  docNotFound: reason(4404, 404, 'document not found', false),
+  readOnly: reason(4405, 403, 'view link: document is read-only', false),
+  slowReader: reason(4408, 503, 'client too slow reading', true),
+  tooManyRequests: reason(4429, 429, 'too many requests', true),
+  docUnavailable: reason(4503, 503, 'document unavailable', true),
+} as const satisfies Record<string, CloseReason>
+
+export type CloseReasonName = keyof typeof CLOSE_REASONS
+
+/** Looks a close code up in the catalogue; unknown codes map to undefined. */
+export function closeReasonByCode(code: number): CloseReason | undefined {
+  return Object.values(CLOSE_REASONS).find((entry) => entry.code === code)
+}

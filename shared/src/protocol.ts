@@ -1,0 +1,149 @@
+/**
+ * The y-websocket wire protocol (y-protocols sync + awareness framing) plus Tandem's two opt-in
+ * extension messages. Pure: bytes in, values out. Every encoder has a decoder; decoders throw only
+ * `ProtocolError`. See docs/PROTOCOL.md §1.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+
+/** Top-level message types. 0–3 are y-websocket's; 100+ are Tandem extensions (opt-in, §1.3). */
+export const MESSAGE_SYNC = 0
+export const MESSAGE_AWARENESS = 1
+export const MESSAGE_AUTH = 2
+export const MESSAGE_QUERY_AWARENESS = 3
+export const MESSAGE_SAVED = 100
+export const MESSAGE_PERSISTENCE = 101
+
+/** y-protocols sync sub-types. */
+const SYNC_STEP1 = 0
+const SYNC_STEP2 = 1
+const SYNC_UPDATE = 2
+
+/** y-protocols auth sub-type: the only one defined. */
+const AUTH_PERMISSION_DENIED = 0
+
+export type PersistenceState = 'ok' | 'failing'
+
+export type Message =
+  | { readonly type: 'sync-step1'; readonly stateVector: Uint8Array }
+  | { readonly type: 'sync-step2'; readonly update: Uint8Array }
+  | { readonly type: 'sync-update'; readonly update: Uint8Array }
+  | { readonly type: 'awareness'; readonly update: Uint8Array }
+  | { readonly type: 'query-awareness' }
+  | { readonly type: 'auth-denied'; readonly reason: string }
+  /** Every step2/update message the receiver sent on this connection up to `seq` is durable. */
+  | { readonly type: 'saved'; readonly seq: number }
+  /** Whether the server is currently able to persist this document. */
+  | { readonly type: 'persistence'; readonly state: PersistenceState }
+
+export type MessageType = Message['type']
+
+/** The one error decoders throw: the input is not a well-formed message. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError'
+}
+
+export function encodeMessage(message: Message): Uint8Array {
+  const encoder = encoding.createEncoder()
+  switch (message.type) {
+    case 'sync-step1':
+      encoding.writeVarUint(encoder, MESSAGE_SYNC)
+      encoding.writeVarUint(encoder, SYNC_STEP1)
+      encoding.writeVarUint8Array(encoder, message.stateVector)
+      break
+    case 'sync-step2':
+      encoding.writeVarUint(encoder, MESSAGE_SYNC)
+      encoding.writeVarUint(encoder, SYNC_STEP2)
+      encoding.writeVarUint8Array(encoder, message.update)
+      break
+    case 'sync-update':
+      encoding.writeVarUint(encoder, MESSAGE_SYNC)
+      encoding.writeVarUint(encoder, SYNC_UPDATE)
+      encoding.writeVarUint8Array(encoder, message.update)
+      break
+    case 'awareness':
+      encoding.writeVarUint(encoder, MESSAGE_AWARENESS)
+      encoding.writeVarUint8Array(encoder, message.update)
+      break
+    case 'query-awareness':
+      encoding.writeVarUint(encoder, MESSAGE_QUERY_AWARENESS)
+      break
+    case 'auth-denied':
+      encoding.writeVarUint(encoder, MESSAGE_AUTH)
+      encoding.writeVarUint(encoder, AUTH_PERMISSION_DENIED)
+      encoding.writeVarString(encoder, message.reason)
+      break
+    case 'saved':
+      encoding.writeVarUint(encoder, MESSAGE_SAVED)
+      encoding.writeVarUint(encoder, message.seq)
+      break
+    case 'persistence':
+      encoding.writeVarUint(encoder, MESSAGE_PERSISTENCE)
+      encoding.writeVarUint(encoder, message.state === 'ok' ? 0 : 1)
+      break
+  }
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * Decodes one frame. Throws `ProtocolError` for truncated input, unknown types, trailing bytes
+ * and varints beyond 2^53 (lib0 reads them as unsafe numbers).
+ */
+export function decodeMessage(frame: Uint8Array): Message {
+  const decoder = decoding.createDecoder(frame)
+  let message: Message
+  try {
+    message = readMessage(decoder)
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error
+    throw new ProtocolError(`malformed message: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  if (decoding.hasContent(decoder)) {
+    throw new ProtocolError(`malformed message: ${frame.length - decoder.pos} trailing bytes`)
+  }
+  return message
+}
+
+function readMessage(decoder: decoding.Decoder): Message {
+  const type = readSafeVarUint(decoder)
+  switch (type) {
+    case MESSAGE_SYNC: {
+      const subType = readSafeVarUint(decoder)
+      const payload = decoding.readVarUint8Array(decoder)
+      switch (subType) {
+        case SYNC_STEP1:
+          return { type: 'sync-step1', stateVector: payload }
+        case SYNC_STEP2:
+          return { type: 'sync-step2', update: payload }
+        case SYNC_UPDATE:
+          return { type: 'sync-update', update: payload }
+        default:
+          throw new ProtocolError(`unknown sync message type ${subType}`)
+      }
+    }
+    case MESSAGE_AWARENESS:
+      return { type: 'awareness', update: decoding.readVarUint8Array(decoder) }
+    case MESSAGE_QUERY_AWARENESS:
+      return { type: 'query-awareness' }
+    case MESSAGE_AUTH: {
+      const subType = readSafeVarUint(decoder)
+      if (subType !== AUTH_PERMISSION_DENIED) throw new ProtocolError(`unknown auth message type ${subType}`)
+      return { type: 'auth-denied', reason: decoding.readVarString(decoder) }
+    }
+    case MESSAGE_SAVED:
+      return { type: 'saved', seq: readSafeVarUint(decoder) }
+    case MESSAGE_PERSISTENCE: {
+      const state = readSafeVarUint(decoder)
+      if (state > 1) throw new ProtocolError(`unknown persistence state ${state}`)
+      return { type: 'persistence', state: state === 0 ? 'ok' : 'failing' }
+    }
+    default:
+      throw new ProtocolError(`unknown message type ${type}`)
+  }
+}
+
+function readSafeVarUint(decoder: decoding.Decoder): number {
+  const value = decoding.readVarUint(decoder)
+  if (!Number.isSafeInteger(value)) throw new ProtocolError('varint out of range')
+  return value
+}
