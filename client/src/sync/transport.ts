@@ -36,6 +36,8 @@ export class WebSocketTransport implements ClientTransport {
     socket.binaryType = 'arraybuffer'
     let isClosed = false
     socket.onopen = () => handlers.onOpen()
+    // A close event always follows an error; the error itself carries nothing more to act on.
+    socket.onerror = () => undefined
     socket.onmessage = (event: MessageEvent<unknown>) => {
       // Text frames are not part of the protocol; ignore them rather than guess.
       if (event.data instanceof ArrayBuffer) handlers.onFrame(new Uint8Array(event.data))

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { parseConfig, type Config } from '../../src/config.ts'
-import { startServer, type RunningServer, type StartOptions } from '../../src/main.ts'
+import { parseConfig, type Config } from '../../../src/config.ts'
+import { startServer, type RunningServer, type StartOptions } from '../../../src/main.ts'
 
 export interface TestServer extends RunningServer {
   readonly dataDir: string

@@ -1,0 +1,82 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { LevelStore, StoreLockedError } from '../src/persistence/LevelStore.ts'
+import { MemoryStore } from '../src/persistence/MemoryStore.ts'
+import { docStoreContract } from './docStoreContract.ts'
+
+docStoreContract('MemoryStore', () => {
+  const store = new MemoryStore()
+  return Promise.resolve({ store, reopen: () => Promise.resolve(store), dispose: () => store.close() })
+})
+
+async function openLevel(dir: string, compactAfterEntries = 1000): Promise<LevelStore> {
+  return LevelStore.open({ dir, syncWrites: false, compactAfterEntries })
+}
+
+docStoreContract('LevelStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
+  let store = await openLevel(dir)
+  return {
+    get store() {
+      return store
+    },
+    async reopen() {
+      await store.close()
+      store = await openLevel(dir)
+      return store
+    },
+    async dispose() {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+})
+
+describe('LevelStore', () => {
+  it('[R5] compacts the log into one entry without losing content', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
+    try {
+      const store = await openLevel(dir, 10)
+      const doc = new Y.Doc()
+      const updates: Uint8Array[] = []
+      doc.on('update', (update: Uint8Array) => updates.push(update))
+      for (let i = 0; i < 25; i++) {
+        doc.getText('t').insert(0, `${i};`)
+        await store.append([{ docId: 'd', update: updates.at(-1) ?? new Uint8Array() }])
+      }
+      await store.compact('d')
+      const loaded = await store.load('d')
+      expect(loaded?.updates.length).toBe(1)
+      expect(loaded?.meta.logLength).toBe(1)
+      expect(loaded?.meta.version).toBe(25)
+      const copy = new Y.Doc()
+      for (const update of loaded?.updates ?? []) Y.applyUpdate(copy, update)
+      expect(copy.getText('t').toString()).toBe(doc.getText('t').toString())
+      // Appends after compaction go after the merged entry.
+      doc.getText('t').insert(0, 'last;')
+      await store.append([{ docId: 'd', update: updates.at(-1) ?? new Uint8Array() }])
+      await store.close()
+      const reopened = await openLevel(dir, 10)
+      const again = new Y.Doc()
+      for (const update of (await reopened.load('d'))?.updates ?? []) Y.applyUpdate(again, update)
+      expect(again.getText('t').toString()).toBe(doc.getText('t').toString())
+      await reopened.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('[R15] a second store on the same directory fails with StoreLockedError', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
+    const store = await openLevel(dir)
+    try {
+      await expect(openLevel(dir)).rejects.toBeInstanceOf(StoreLockedError)
+    } finally {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { DocStore } from '../src/persistence/DocStore.ts'
+
+export interface StoreHarness {
+  readonly store: DocStore
+  /** Closes and reopens the store on the same data (memory stores return themselves). */
+  reopen(): Promise<DocStore>
+  dispose(): Promise<void>
+}
+
+function edit(text: string, doc = new Y.Doc()): Uint8Array {
+  let update: Uint8Array | null = null
+  doc.once('update', (u: Uint8Array) => (update = u))
+  doc.getText('t').insert(doc.getText('t').length, text)
+  if (!update) throw new Error('no update')
+  return update
+}
+
+function replay(updates: readonly Uint8Array[]): string {
+  const doc = new Y.Doc()
+  for (const update of updates) Y.applyUpdate(doc, update)
+  return doc.getText('t').toString()
+}
+
+/** One contract, run against every DocStore implementation (STYLE.md 4). */
+export function docStoreContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
+  describe(`DocStore contract: ${name}`, () => {
+    let harness: StoreHarness
+    beforeEach(async () => {
+      harness = await makeHarness()
+    })
+    afterEach(async () => {
+      await harness.dispose()
+    })
+
+    it('[R5] an unknown document loads as null and has no meta', async () => {
+      expect(await harness.store.load('nope')).toBeNull()
+      expect(await harness.store.getMeta('nope')).toBeNull()
+    })
+
+    it('[R5] create is idempotent and gives an empty document', async () => {
+      expect(await harness.store.create('a')).toBe(true)
+      expect(await harness.store.create('a')).toBe(false)
+      const loaded = await harness.store.load('a')
+      expect(loaded?.updates).toEqual([])
+      expect(loaded?.meta.version).toBe(0)
+    })
+
+    it('[R5][R6] appended updates load back in order, across documents, in one batch', async () => {
+      const doc = new Y.Doc()
+      const other = new Y.Doc()
+      await harness.store.append([
+        { docId: 'a', update: edit('one ', doc) },
+        { docId: 'b', update: edit('x', other) },
+        { docId: 'a', update: edit('two', doc) },
+      ])
+      const a = await harness.store.load('a')
+      const b = await harness.store.load('b')
+      expect(replay(a?.updates ?? [])).toBe('one two')
+      expect(replay(b?.updates ?? [])).toBe('x')
+      expect(a?.meta.version).toBe(2)
+      expect(a?.meta.logLength).toBe(2)
+      expect((await harness.store.getMeta('b'))?.version).toBe(1)
+    })
+
+    it('[R5] ids that share a prefix never see each other’s entries', async () => {
+      await harness.store.append([
+        { docId: 'a', update: edit('A') },
+        { docId: 'a-b', update: edit('B') },
+        { docId: 'ab', update: edit('C') },
+      ])
+      expect(replay((await harness.store.load('a'))?.updates ?? [])).toBe('A')
+      expect(replay((await harness.store.load('a-b'))?.updates ?? [])).toBe('B')
+    })
+
+    it('[R5] data survives closing and reopening', async () => {
+      const doc = new Y.Doc()
+      for (let i = 0; i < 20; i++) await harness.store.append([{ docId: 'a', update: edit(`${i},`, doc) }])
+      const reopened = await harness.reopen()
+      const loaded = await reopened.load('a')
+      expect(replay(loaded?.updates ?? [])).toBe(doc.getText('t').toString())
+      expect(loaded?.meta.version).toBe(20)
+    })
+  })
+}
