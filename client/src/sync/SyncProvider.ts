@@ -9,7 +9,7 @@ import {
   type TransportConnection,
   type TransportHandlers,
 } from './transport.ts'
-import type { ConnectionState, Disposer, ProviderStatus, SaveState } from './types.ts'
+import type { Disposer, ProviderStatus, SaveState } from './types.ts'
 
 export interface SyncProviderOptions {
   readonly doc: Y.Doc

@@ -52,7 +52,9 @@ describe('WebSocket transport on a real server', () => {
     const b = ourClient(server.url, 'presence')
     await Promise.all([a.whenSynced(), b.whenSynced()])
     a.awareness.setLocalStateField('user', { name: 'Ann', color: '#f00' })
-    await eventually(() => expect(b.awareness.getStates().get(a.doc.clientID)).toMatchObject({ user: { name: 'Ann' } }))
+    await eventually(() =>
+      expect(b.awareness.getStates().get(a.doc.clientID)).toMatchObject({ user: { name: 'Ann' } }),
+    )
     a.destroy()
     await eventually(() => expect(b.awareness.getStates().has(a.doc.clientID)).toBe(false))
   })

@@ -28,7 +28,11 @@ export function ourClient(baseUrl: string, docId: string): SyncProvider {
 }
 
 /** The stock y-websocket provider, unmodified: the reference client of R1. */
-export function stockClient(wsUrl: string, docId: string, params: Record<string, string> = {}): WebsocketProvider {
+export function stockClient(
+  wsUrl: string,
+  docId: string,
+  params: Record<string, string> = {},
+): WebsocketProvider {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(wsUrl, docId, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
