@@ -1,17 +1,23 @@
-import { StrictMode } from 'react'
+import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
-import { EditorPage } from './pages/EditorPage.tsx'
 import { Home } from './pages/Home.tsx'
 import { NotFound } from './pages/NotFound.tsx'
 import { routeFromPath, type Route } from './route.ts'
 import './styles.css'
+
+// The editor (Tiptap, ProseMirror, Yjs) is most of the bundle; the home page should not wait for it.
+const EditorPage = lazy(async () => ({ default: (await import('./pages/EditorPage.tsx')).EditorPage }))
 
 function Page({ route }: { route: Route }) {
   switch (route.kind) {
     case 'home':
       return <Home />
     case 'editor':
-      return <EditorPage key={route.docId} docId={route.docId} />
+      return (
+        <Suspense fallback={<div className="editor-page" aria-busy="true" />}>
+          <EditorPage key={route.docId} docId={route.docId} />
+        </Suspense>
+      )
     case 'notFound':
       return <NotFound />
   }

@@ -1,0 +1,40 @@
+import { DOC_FRAGMENT } from '@tandem/shared'
+import { Collaboration } from '@tiptap/extension-collaboration'
+import { CollaborationCaret } from '@tiptap/extension-collaboration-caret'
+import { EditorContent, useEditor } from '@tiptap/react'
+import { StarterKit } from '@tiptap/starter-kit'
+import { useEffect } from 'react'
+import type { Identity } from './identity.ts'
+import type { SyncSession } from './useSyncSession.ts'
+
+interface Props {
+  readonly session: SyncSession
+  readonly identity: Identity
+  readonly isEditable: boolean
+}
+
+export function CollaborativeEditor({ session, identity, isEditable }: Props) {
+  const editor = useEditor(
+    {
+      extensions: [
+        // Collaboration brings a Yjs-aware undo; StarterKit's own history would undo others' edits.
+        StarterKit.configure({ undoRedo: false }),
+        Collaboration.configure({ document: session.doc, field: DOC_FRAGMENT }),
+        CollaborationCaret.configure({
+          provider: session.provider,
+          user: { name: identity.name, color: identity.color },
+        }),
+      ],
+      editorProps: {
+        attributes: { 'aria-label': 'Document text', 'aria-multiline': 'true', role: 'textbox' },
+      },
+    },
+    [session, identity],
+  )
+
+  useEffect(() => {
+    editor.setEditable(isEditable)
+  }, [editor, isEditable])
+
+  return <EditorContent editor={editor} className="editor-content" />
+}

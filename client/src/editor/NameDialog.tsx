@@ -1,0 +1,50 @@
+import { useState, type FormEvent } from 'react'
+import { MAX_NAME_LENGTH, normalizeName } from './identity.ts'
+
+/** Asked once per browser: the name others see on your caret and in the presence list. */
+export function NameDialog({ onSubmit }: { onSubmit: (name: string) => void }) {
+  const [value, setValue] = useState('')
+  const [hasTried, setHasTried] = useState(false)
+  const name = normalizeName(value)
+
+  const submit = (event: FormEvent<HTMLFormElement>): void => {
+    event.preventDefault()
+    setHasTried(true)
+    if (name !== null) onSubmit(name)
+  }
+
+  return (
+    <div className="dialog-backdrop">
+      <form
+        className="dialog card"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="name-dialog-title"
+        onSubmit={submit}
+        noValidate
+      >
+        <h2 id="name-dialog-title">What should others call you?</h2>
+        <p className="muted">Your name appears next to your cursor. It is remembered on this device.</p>
+        <label htmlFor="display-name">Display name</label>
+        <input
+          id="display-name"
+          name="displayName"
+          autoFocus
+          autoComplete="nickname"
+          maxLength={MAX_NAME_LENGTH}
+          value={value}
+          aria-invalid={hasTried && name === null}
+          onChange={(event) => setValue(event.target.value)}
+        />
+        {hasTried && name === null && (
+          <p className="error" role="alert">
+            Enter a name of 1–{MAX_NAME_LENGTH} characters.
+          </p>
+        )}
+        <button type="submit" className="button button-primary">
+          Join document
+        </button>
+      </form>
+    </div>
+  )
+}

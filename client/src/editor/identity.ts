@@ -1,0 +1,103 @@
+/**
+ * Who the local user is to others: a display name and a caret colour, chosen once and remembered
+ * in localStorage. The colour must be `#rrggbb`: CollaborationCaret renders any other value as
+ * transparent.
+ */
+export interface Identity {
+  readonly name: string
+  readonly color: string
+}
+
+/** The part of Web Storage we use, so a blocked localStorage can fall back to memory. */
+export interface KeyValueStore {
+  getItem(key: string): string | null
+  setItem(key: string, value: string): void
+}
+
+export const MAX_NAME_LENGTH = 40
+const STORAGE_KEY = 'tandem.identity'
+/** Lets tests and shared demo links skip the name prompt: `/d/<id>?name=Alice`. */
+export const NAME_PARAM = 'name'
+const HEX_COLOR = /^#[0-9a-f]{6}$/i
+
+/** Saturated enough to carry white label text, distinct enough to tell two carets apart. */
+const PALETTE = [
+  '#d32f2f',
+  '#c2185b',
+  '#7b1fa2',
+  '#512da8',
+  '#1976d2',
+  '#0277bd',
+  '#00796b',
+  '#2e7d32',
+  '#e65100',
+  '#5d4037',
+] as const
+
+/** Trims and collapses whitespace; null when nothing is left or the name is too long. */
+export function normalizeName(raw: string): string | null {
+  const name = raw.trim().replace(/\s+/g, ' ')
+  return name.length > 0 && name.length <= MAX_NAME_LENGTH ? name : null
+}
+
+/** The same name always gets the same colour, so people keep their colour across devices. */
+export function colorForName(name: string): string {
+  // FNV-1a: tiny, and spreads short similar names ("Ann", "Anna") over the palette.
+  let hash = 0x811c9dc5
+  for (let i = 0; i < name.length; i += 1) {
+    hash ^= name.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return PALETTE[(hash >>> 0) % PALETTE.length] ?? PALETTE[0]
+}
+
+export function loadIdentity(storage: KeyValueStore): Identity | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(storage.getItem(STORAGE_KEY) ?? 'null')
+  } catch {
+    return null
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null
+  const { name: rawName, color } = parsed as Record<string, unknown>
+  const name = typeof rawName === 'string' ? normalizeName(rawName) : null
+  if (name === null) return null
+  return { name, color: typeof color === 'string' && HEX_COLOR.test(color) ? color : colorForName(name) }
+}
+
+/** Remembers `name` (which must pass normalizeName) and returns the identity to use. */
+export function saveIdentity(storage: KeyValueStore, name: string): Identity {
+  const identity: Identity = { name, color: colorForName(name) }
+  storage.setItem(STORAGE_KEY, JSON.stringify(identity))
+  return identity
+}
+
+/** A valid `?name=` wins and is remembered; otherwise the remembered identity, if any. */
+export function resolveIdentity(search: string, storage: KeyValueStore): Identity | null {
+  const fromUrl = normalizeName(new URLSearchParams(search).get(NAME_PARAM) ?? '')
+  if (fromUrl !== null) return saveIdentity(storage, fromUrl)
+  return loadIdentity(storage)
+}
+
+/** The search string without `?name=`, so a copied link does not hand your name to others. */
+export function searchWithoutName(search: string): string {
+  const params = new URLSearchParams(search)
+  params.delete(NAME_PARAM)
+  const rest = params.toString()
+  return rest === '' ? '' : `?${rest}`
+}
+
+/**
+ * localStorage, or a per-tab memory store when the browser blocks it (site data disabled): the
+ * user is then asked again next visit, which beats a page that throws.
+ */
+export function browserStore(): KeyValueStore {
+  try {
+    const storage = window.localStorage
+    storage.getItem(STORAGE_KEY)
+    return storage
+  } catch {
+    const memory = new Map<string, string>()
+    return { getItem: (key) => memory.get(key) ?? null, setItem: (key, value) => void memory.set(key, value) }
+  }
+}

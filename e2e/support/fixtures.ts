@@ -1,0 +1,100 @@
+import { test as base, expect, type Browser, type Page } from '@playwright/test'
+import { EditorPage } from './EditorPage.ts'
+import { startServer, type TandemServer } from './server.ts'
+
+/** One person at one browser: their own context (storage, cookies), page and editor. */
+export interface Actor {
+  readonly name: string
+  readonly page: Page
+  readonly editor: EditorPage
+  /** Opens a document as this person and waits until it is synced. */
+  open(docId: string): Promise<void>
+  /** Closes the browser context, as when the person closes their browser. */
+  close(): Promise<void>
+  /** Uncaught exceptions in the page so far; the fixture fails the test unless this stays empty. */
+  readonly errors: readonly string[]
+}
+
+interface Fixtures {
+  /** A fresh server with an empty data directory, torn down after the test. */
+  server: TandemServer
+  /** Opens a new browser context for a named person; all are closed after the test. */
+  newActor: (name: string) => Promise<Actor>
+  /** Creates a document through the REST API and returns its id. */
+  createDoc: () => Promise<string>
+}
+
+export const test = base.extend<Fixtures>({
+  // Playwright reads fixture dependencies from the destructuring pattern, so it must be there.
+  // eslint-disable-next-line no-empty-pattern
+  server: async ({}, use, testInfo) => {
+    const server = await startServer()
+    try {
+      await use(server)
+    } finally {
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach('server.log', { body: server.logs(), contentType: 'text/plain' })
+      }
+      await server.dispose()
+    }
+  },
+
+  baseURL: async ({ server }, use) => {
+    await use(server.url)
+  },
+
+  page: async ({ page }, use) => {
+    const errors = collectPageErrors(page)
+    await use(page)
+    expect(errors, 'uncaught errors in the page').toEqual([])
+  },
+
+  newActor: async ({ browser, server }, use) => {
+    const actors: Actor[] = []
+    await use(async (name) => {
+      const actor = await openActor(browser, server.url, name)
+      actors.push(actor)
+      return actor
+    })
+    await Promise.all(actors.map((actor) => actor.close()))
+    for (const actor of actors) expect(actor.errors, `uncaught errors in ${actor.name}'s page`).toEqual([])
+  },
+
+  createDoc: async ({ request }, use) => {
+    await use(async () => {
+      const response = await request.post('/api/docs')
+      if (response.status() !== 201) throw new Error(`POST /api/docs answered ${response.status()}`)
+      const body = (await response.json()) as { id: string }
+      return body.id
+    })
+  },
+})
+
+export { expect }
+
+async function openActor(browser: Browser, baseURL: string, name: string): Promise<Actor> {
+  const context = await browser.newContext({ baseURL })
+  const page = await context.newPage()
+  const editor = new EditorPage(page)
+  const errors = collectPageErrors(page)
+  let isClosed = false
+  return {
+    name,
+    page,
+    editor,
+    errors,
+    open: (docId) => editor.goto(docId, name),
+    async close() {
+      if (isClosed) return
+      isClosed = true
+      await context.close()
+    },
+  }
+}
+
+/** A client crash should fail the test that caused it, not surface later as a confusing timeout. */
+function collectPageErrors(page: Page): string[] {
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.stack ?? error.message))
+  return errors
+}
