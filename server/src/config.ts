@@ -29,6 +29,9 @@ const envSchema = z.object({
     .default(16 * 1024 * 1024),
   ROOM_IDLE_MS: z.coerce.number().int().min(0).default(30_000),
   COMPACT_AFTER_ENTRIES: z.coerce.number().int().min(2).default(500),
+  LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15_000),
+  SSE_RETRY_MS: z.coerce.number().int().min(100).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -42,6 +45,10 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   MAX_QUEUED_BYTES: 'outbound bytes queued for one client before it is closed as too slow (4408)',
   ROOM_IDLE_MS: 'how long a document with no clients stays in memory after its last write is saved',
   COMPACT_AFTER_ENTRIES: 'merge a document’s update log into one entry after this many appends',
+  LINK_SECRET:
+    'secret that signs share links (≥ 32 chars); default: generated once into `DATA_DIR/link-secret`',
+  SSE_HEARTBEAT_MS: 'interval of heartbeat comments on event streams (keep under proxy idle timeouts)',
+  SSE_RETRY_MS: 'the `retry:` hint sent to event-stream clients',
   LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
 }
 
@@ -56,6 +63,9 @@ export interface Config {
   readonly roomIdleMs: number
   readonly compactAfterEntries: number
   readonly logLevel: LogLevel
+  readonly linkSecret: string | null
+  readonly sseHeartbeatMs: number
+  readonly sseRetryMs: number
 }
 
 export type LogLevel = z.output<typeof envSchema>['LOG_LEVEL']
@@ -83,6 +93,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     roomIdleMs: e.ROOM_IDLE_MS,
     compactAfterEntries: e.COMPACT_AFTER_ENTRIES,
     logLevel: e.LOG_LEVEL,
+    linkSecret: e.LINK_SECRET ?? null,
+    sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
+    sseRetryMs: e.SSE_RETRY_MS,
   }
 }
 

@@ -1,7 +1,10 @@
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { CLOSE_REASONS } from '@tandem/shared'
-import Fastify from 'fastify'
+import Fastify, { type FastifyRequest } from 'fastify'
+import { Access } from './auth/access.ts'
+import { LinkSigner } from './auth/links.ts'
+import { loadLinkSecret } from './auth/secret.ts'
 import type { Config } from './config.ts'
 import { Persister } from './core/Persister.ts'
 import { RoomRegistry } from './core/RoomRegistry.ts'
@@ -9,8 +12,8 @@ import { registerApi } from './http/api.ts'
 import { registerStaticClient } from './http/staticClient.ts'
 import type { DocStore } from './persistence/DocStore.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
-import { createWebSocketTransport } from './transports/websocket.ts'
-import { rejectUpgrade } from './transports/websocket.ts'
+import { createSseTransport } from './transports/sse.ts'
+import { createWebSocketTransport, rejectUpgrade } from './transports/websocket.ts'
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:1234 */
@@ -27,16 +30,21 @@ export interface StartOptions {
   readonly store?: DocStore
 }
 
+/** Request log lines carry the path only: query strings hold link tokens, never logged. */
+function requestSerializer(request: FastifyRequest): Record<string, string | undefined> {
+  return { method: request.method, path: request.url.split('?')[0], ip: request.ip }
+}
+
 /** The one composition root: builds every concrete part from the config and wires them. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.query'] },
+    logger: { level: config.logLevel, serializers: { req: requestSerializer } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   })
+  await mkdir(config.dataDir, { recursive: true })
   let store = options.store
   if (!store) {
-    await mkdir(config.dataDir, { recursive: true })
     store = await LevelStore.open({
       dir: config.dataDir,
       syncWrites: config.syncWrites,
@@ -53,15 +61,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxPendingBytes: config.maxMessageBytes,
     onLoadError: (docId, error) => app.log.error({ docId, err: error }, 'document failed to load'),
   })
+  const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
+  const authorize = (docId: string, token: string | null | undefined) => access.check(docId, token)
   const websocket = createWebSocketTransport({
     registry,
+    authorize,
     maxMessageBytes: config.maxMessageBytes,
     maxQueuedBytes: config.maxQueuedBytes,
     pingIntervalMs: 30_000,
     log: app.log,
   })
 
-  registerApi(app, { store, registry })
+  const sse = createSseTransport({
+    registry,
+    authorize,
+    maxQueuedBytes: config.maxQueuedBytes,
+    heartbeatMs: config.sseHeartbeatMs,
+    retryMs: config.sseRetryMs,
+    log: app.log,
+  })
+
+  registerApi(app, { store, registry, access, sse })
   await registerStaticClient(app, config.clientDir)
   app.server.on('upgrade', (request, socket, head) => {
     if (!websocket.handleUpgrade(request, socket, head)) rejectUpgrade(socket, CLOSE_REASONS.docNotFound)
@@ -81,6 +101,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     close() {
       closing ??= (async () => {
         websocket.close(CLOSE_REASONS.serverShutdown)
+        sse.close(CLOSE_REASONS.serverShutdown)
         await app.close()
         await registry.close()
         persister.close()

@@ -40,11 +40,23 @@ export function docStoreContract(name: string, makeHarness: () => Promise<StoreH
     })
 
     it('[R5] create is idempotent and gives an empty document', async () => {
-      expect(await harness.store.create('a')).toBe(true)
-      expect(await harness.store.create('a')).toBe(false)
+      expect(await harness.store.create('a', 'key')).toBe(true)
+      expect(await harness.store.create('a', 'other')).toBe(false)
       const loaded = await harness.store.load('a')
       expect(loaded?.updates).toEqual([])
       expect(loaded?.meta.version).toBe(0)
+      expect(loaded?.meta.linkKey).toBe('key')
+    })
+
+    it('[R19] setLinkKey replaces the key and keeps content; appends keep the key', async () => {
+      await harness.store.create('a', 'first')
+      await harness.store.append([{ docId: 'a', update: edit('text') }])
+      await harness.store.setLinkKey('a', 'second')
+      await harness.store.append([{ docId: 'a', update: edit('more') }])
+      const reopened = await harness.reopen()
+      expect((await reopened.getMeta('a'))?.linkKey).toBe('second')
+      expect((await reopened.load('a'))?.updates).toHaveLength(2)
+      await expect(reopened.setLinkKey('missing', 'x')).rejects.toThrow()
     })
 
     it('[R5][R6] appended updates load back in order, across documents, in one batch', async () => {

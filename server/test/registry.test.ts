@@ -24,6 +24,8 @@ function peer(id: string): Peer & { frames: Uint8Array[]; closed: CloseReason | 
     id,
     role: 'edit',
     wantsAcks: true,
+    viewerName: '',
+    resumeFrom: null,
     frames,
     closed: null,
     send(frame) {
@@ -108,9 +110,7 @@ describe('Session', () => {
   it('[R9] closes a client that stops reading once its queue passes the cap', () => {
     const ended: CloseReason[] = []
     const session = new Session(
-      's',
-      'edit',
-      false,
+      { id: 's', role: 'edit', wantsAcks: false },
       {
         write: () => undefined /* never done: the client is not reading */,
         end: (reason) => ended.push(reason),
@@ -127,9 +127,7 @@ describe('Session', () => {
     const writes: number[][] = []
     let done: (() => void) | null = null
     const session = new Session(
-      's',
-      'edit',
-      false,
+      { id: 's', role: 'edit', wantsAcks: false },
       {
         write: (frames, onDone) => {
           writes.push(frames.map((f) => f[0] ?? -1))

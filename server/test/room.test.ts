@@ -12,6 +12,8 @@ import { MemoryStore } from '../src/persistence/MemoryStore.ts'
 class RecordingPeer implements Peer {
   readonly received: Message[] = []
   closedWith: CloseReason | null = null
+  readonly viewerName = ''
+  readonly resumeFrom = null
   constructor(
     readonly id: string,
     readonly role: Role = 'edit',
@@ -165,7 +167,9 @@ describe('Room', () => {
 
   it('[R10] a stored value that cannot be decoded throws instead of loading an empty document', () => {
     const persister = new Persister(new MemoryStore(), { retryDelayMs: 5, maxRetryDelayMs: 5 })
-    const stored = { meta: { createdAt: 0, updatedAt: 0, storedBytes: 3, logLength: 1, version: 1 } }
+    const stored = {
+      meta: { createdAt: 0, updatedAt: 0, storedBytes: 3, logLength: 1, version: 1, linkKey: 'k' },
+    }
     expect(() => new Room('doc', { ...stored, updates: [new Uint8Array([1, 2, 3])] }, persister)).toThrow()
   })
 })

@@ -25,6 +25,8 @@ export function CollaborativeEditor({ session, identity, isEditable }: Props) {
           user: { name: identity.name, color: identity.color },
         }),
       ],
+      // Set at creation too, so a viewer's editor is never editable, not even for one frame.
+      editable: isEditable,
       editorProps: {
         attributes: { 'aria-label': 'Document text', 'aria-multiline': 'true', role: 'textbox' },
       },

@@ -1,29 +1,74 @@
-import { editorPath } from '../route.ts'
+import { useCallback, useState } from 'react'
+import { resetLinks, type DocumentLinks } from '../api.ts'
+import { rememberDoc, tokenFor } from '../links.ts'
+import { documentPath } from '../route.ts'
+import type { KeyValueStore } from '../storage.ts'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
-import { CopyLinkButton } from './CopyLinkButton.tsx'
 import type { Identity } from './identity.ts'
 import { PresenceList } from './PresenceList.tsx'
+import { RefusalBanner } from './RefusalBanner.tsx'
+import { ShareDialog } from './ShareDialog.tsx'
 import { StatusBadge } from './StatusBadge.tsx'
 import { useProviderStatus } from './useProviderStatus.ts'
+import { useRememberedDoc } from './useRememberedDoc.ts'
 import { useSyncSession, type SyncSession } from './useSyncSession.ts'
 import { useUnsavedGuard } from './useUnsavedGuard.ts'
+import { ViewerCount } from './ViewerCount.tsx'
 
 interface Props {
   readonly docId: string
   readonly identity: Identity
+  /** The edit token this page connects with. */
+  readonly token: string
+  readonly store: KeyValueStore
+  /** After "Reset links": the page continues on the new edit token. */
+  readonly onTokenChange: (token: string) => void
 }
 
-/** A document open for editing: header (presence, status) over the live editor. */
-export function DocumentView({ docId, identity }: Props) {
-  const session = useSyncSession(docId)
+/** A document open for editing: header (share, presence, viewers, status) over the live editor. */
+export function DocumentView(props: Props) {
+  const session = useSyncSession({ docId: props.docId, token: props.token, mode: 'edit' })
   if (session === null) return <div className="editor-page" aria-busy="true" />
-  return <LiveDocument docId={docId} identity={identity} session={session} />
+  return <LiveDocument {...props} session={session} />
 }
 
-function LiveDocument({ docId, identity, session }: Props & { readonly session: SyncSession }) {
+function LiveDocument({
+  docId,
+  identity,
+  token,
+  store,
+  onTokenChange,
+  session,
+}: Props & { readonly session: SyncSession }) {
   const status = useProviderStatus(session.provider)
+  const [isSharing, setIsSharing] = useState(false)
+  const [isResetting, setIsResetting] = useState(false)
   useUnsavedGuard(status.save !== 'saved')
-  const refusal = status.connection.kind === 'refused' ? status.connection.reason : null
+  useRememberedDoc(store, session, { mode: 'edit', token: session.token, isSynced: status.isSynced })
+
+  // Our own reset closes our connection (4403) before or after its reply arrives; that refusal is
+  // expected and the new session replaces it, so it is not shown.
+  const isOwnReset = isResetting || session.token !== token
+  const refusal = status.connection.kind === 'refused' && !isOwnReset ? status.connection.reason : null
+  const newerToken = refusal === null ? null : tokenFor(store, docId, 'edit')
+
+  const onLinksLoaded = useCallback(
+    (links: DocumentLinks) =>
+      void rememberDoc(store, docId, { editToken: links.editToken, viewToken: links.viewToken }),
+    [store, docId],
+  )
+
+  const resetAndReconnect = async (): Promise<DocumentLinks> => {
+    setIsResetting(true)
+    try {
+      const links = await resetLinks(docId, token)
+      rememberDoc(store, docId, { editToken: links.editToken, viewToken: links.viewToken })
+      onTokenChange(links.editToken)
+      return links
+    } finally {
+      setIsResetting(false)
+    }
+  }
 
   return (
     <div className="editor-page">
@@ -34,19 +79,42 @@ function LiveDocument({ docId, identity, session }: Props & { readonly session: 
         <span className="doc-id" title="Document id">
           {docId}
         </span>
-        <CopyLinkButton path={editorPath(docId)} />
+        <button
+          type="button"
+          className="button button-small"
+          data-testid="share-button"
+          aria-haspopup="dialog"
+          onClick={() => setIsSharing(true)}
+        >
+          Share
+        </button>
         <span className="header-spacer" />
         <PresenceList awareness={session.provider.awareness} />
+        <ViewerCount awareness={session.provider.awareness} />
         <StatusBadge status={status} />
       </header>
       {refusal !== null && (
-        <p className="banner" role="alert">
-          This document cannot be opened: {refusal.text}. Your changes here will not be kept.
-        </p>
+        <RefusalBanner
+          reason={refusal}
+          mode="edit"
+          newerLinkPath={
+            newerToken !== null && newerToken !== token ? documentPath('edit', docId, newerToken) : null
+          }
+        />
       )}
       <main className="editor-surface">
         <CollaborativeEditor session={session} identity={identity} isEditable={refusal === null} />
       </main>
+      {isSharing && (
+        <ShareDialog
+          docId={docId}
+          token={token}
+          save={status.save}
+          onLoaded={onLinksLoaded}
+          onReset={resetAndReconnect}
+          onClose={() => setIsSharing(false)}
+        />
+      )}
     </div>
   )
 }

@@ -1,10 +1,17 @@
 import type { Awareness } from 'y-protocols/awareness'
-import { usePresence } from './usePresence.ts'
+import { readPresence } from './presence.ts'
+import { useAwareness } from './useAwareness.ts'
 
-export function PresenceList({ awareness }: { awareness: Awareness }) {
-  const users = usePresence(awareness)
+interface Props {
+  readonly awareness: Awareness
+  /** False on the viewer page: a viewer's own caret state is local only, nobody sees it. */
+  readonly isSelfListed?: boolean
+}
+
+export function PresenceList({ awareness, isSelfListed = true }: Props) {
+  const users = useAwareness(awareness, readPresence).filter((user) => isSelfListed || !user.isSelf)
   return (
-    <ul className="presence" data-testid="presence-list" aria-label="People in this document">
+    <ul className="presence" data-testid="presence-list" aria-label="People editing this document">
       {users.map((user) => (
         <li
           key={user.clientId}

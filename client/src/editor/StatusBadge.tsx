@@ -2,7 +2,13 @@ import type { ProviderStatus } from '../sync/index.ts'
 import { connectionLabel, saveLabel, transportLabel } from './statusText.ts'
 import { useCountdown } from './useCountdown.ts'
 
-export function StatusBadge({ status }: { status: ProviderStatus }) {
+interface Props {
+  readonly status: ProviderStatus
+  /** A viewer never has edits to save; the badge says "View only" where it would say "Saved". */
+  readonly isReadOnly?: boolean
+}
+
+export function StatusBadge({ status, isReadOnly = false }: Props) {
   const { connection } = status
   const secondsLeft = useCountdown(connection.kind === 'offline' ? connection : null)
   const save = saveLabel(status.save)
@@ -24,10 +30,16 @@ export function StatusBadge({ status }: { status: ProviderStatus }) {
       >
         {connectionLabel(connection, secondsLeft ?? 0)}
       </span>
-      <span className={`status-save status-save-${status.save}`}>
-        <span data-testid="save-state">{save.short}</span>
-        {save.detail !== null && <span className="status-save-detail"> — {save.detail}</span>}
-      </span>
+      {isReadOnly ? (
+        <span className="status-read-only" data-testid="read-only">
+          View only
+        </span>
+      ) : (
+        <span className={`status-save status-save-${status.save}`}>
+          <span data-testid="save-state">{save.short}</span>
+          {save.detail !== null && <span className="status-save-detail"> — {save.detail}</span>}
+        </span>
+      )}
     </div>
   )
 }

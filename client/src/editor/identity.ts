@@ -1,3 +1,5 @@
+import type { KeyValueStore } from '../storage.ts'
+
 /**
  * Who the local user is to others: a display name and a caret colour, chosen once and remembered
  * in localStorage. The colour must be `#rrggbb`: CollaborationCaret renders any other value as
@@ -6,12 +8,6 @@
 export interface Identity {
   readonly name: string
   readonly color: string
-}
-
-/** The part of Web Storage we use, so a blocked localStorage can fall back to memory. */
-export interface KeyValueStore {
-  getItem(key: string): string | null
-  setItem(key: string, value: string): void
 }
 
 export const MAX_NAME_LENGTH = 40
@@ -85,19 +81,4 @@ export function searchWithoutName(search: string): string {
   params.delete(NAME_PARAM)
   const rest = params.toString()
   return rest === '' ? '' : `?${rest}`
-}
-
-/**
- * localStorage, or a per-tab memory store when the browser blocks it (site data disabled): the
- * user is then asked again next visit, which beats a page that throws.
- */
-export function browserStore(): KeyValueStore {
-  try {
-    const storage = window.localStorage
-    storage.getItem(STORAGE_KEY)
-    return storage
-  } catch {
-    const memory = new Map<string, string>()
-    return { getItem: (key) => memory.get(key) ?? null, setItem: (key, value) => void memory.set(key, value) }
-  }
 }

@@ -4,6 +4,7 @@ import type { ConnectionState, SaveState, TransportName } from '../sync/index.ts
 
 const TRANSPORT_LABELS: Record<TransportName, string> = {
   websocket: 'WebSocket',
+  sse: 'SSE',
 }
 
 export function transportLabel(transport: TransportName): string {

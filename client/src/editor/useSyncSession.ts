@@ -1,26 +1,48 @@
 import { useEffect, useState } from 'react'
 import * as Y from 'yjs'
+import type { LinkMode } from '../route.ts'
 import { SyncProvider } from '../sync/index.ts'
 
 export interface SyncSession {
+  readonly docId: string
   readonly doc: Y.Doc
   readonly provider: SyncProvider
+  /** The link token this provider connects with. */
+  readonly token: string
+}
+
+export interface SessionAccess {
+  readonly docId: string
+  readonly token: string
+  readonly mode: LinkMode
+  /** What editors see in "N viewing" (view mode only); '' stays anonymous. */
+  readonly viewerName?: string
 }
 
 /**
- * One Y.Doc and its SyncProvider per mounted document. Created in an effect, not during render,
- * so StrictMode's mount–unmount–mount destroys the first pair instead of leaking its socket.
+ * One Y.Doc per mounted document, and one SyncProvider per link token. Created in effects, not
+ * during render, so StrictMode's mount–unmount–mount destroys the first pair instead of leaking
+ * its connection. A new token (after "Reset links") replaces only the provider: the Y.Doc, and
+ * with it the text on screen and any edit not yet sent, carries over to the new connection.
  */
-export function useSyncSession(docId: string): SyncSession | null {
+export function useSyncSession({ docId, token, mode, viewerName = '' }: SessionAccess): SyncSession | null {
+  const [doc, setDoc] = useState<Y.Doc | null>(null)
   const [session, setSession] = useState<SyncSession | null>(null)
+
   useEffect(() => {
-    const doc = new Y.Doc()
-    const provider = new SyncProvider({ doc, docId })
-    setSession({ doc, provider })
-    return () => {
-      provider.destroy()
-      doc.destroy()
-    }
+    if (doc === null) return undefined
+    const provider = new SyncProvider({ doc, docId, token, mode, viewerName })
+    setSession({ docId, doc, provider, token })
+    return () => provider.destroy()
+  }, [doc, docId, token, mode, viewerName])
+
+  // Declared after the provider's effect so that React's cleanups, which run in declaration order,
+  // destroy the provider before its document.
+  useEffect(() => {
+    const next = new Y.Doc()
+    setDoc(next)
+    return () => next.destroy()
   }, [docId])
-  return session
+
+  return session !== null && session.doc === doc ? session : null
 }

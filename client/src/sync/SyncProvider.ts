@@ -2,6 +2,7 @@ import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason, type Mes
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts'
+import { SseTransport } from './sseTransport.ts'
 import {
   WebSocketTransport,
   webSocketUrl,
@@ -9,17 +10,23 @@ import {
   type TransportConnection,
   type TransportHandlers,
 } from './transport.ts'
-import type { Disposer, ProviderStatus, SaveState } from './types.ts'
+import type { Disposer, ProviderStatus, SaveState, SyncMode, TransportName } from './types.ts'
 
 export interface SyncProviderOptions {
   readonly doc: Y.Doc
   readonly docId: string
+  /** The share-link token (edit or view) from the link the user opened (SPEC R17). */
+  readonly token: string
+  /** `view` never sends edits or presence; defaults to `edit`. */
+  readonly mode?: SyncMode
+  /** Name shown to editors for a viewer (SPEC R21). */
+  readonly viewerName?: string
   /** Origin of the Tandem server; defaults to the page's origin. */
   readonly baseUrl?: string
   /** WebSocket constructor; defaults to the global one (tests in Node pass `ws`). */
   readonly WebSocketImpl?: typeof WebSocket
-  /** Replaces the default WebSocket transport (tests, and the fallback of docs/SPEC.md R13). */
-  readonly transport?: ClientTransport
+  /** A transport by name (default: WebSocket to edit, SSE to view), or a ready instance. */
+  readonly transport?: TransportName | ClientTransport
   readonly backoff?: BackoffOptions
 }
 
@@ -48,6 +55,7 @@ export class SyncProvider {
   readonly doc: Y.Doc
   readonly awareness: awarenessProtocol.Awareness
   readonly #transport: ClientTransport
+  readonly #canWrite: boolean
   readonly #backoff: BackoffOptions
   readonly #listeners = new Set<(status: ProviderStatus) => void>()
   readonly #disposers: Disposer[] = []
@@ -63,12 +71,8 @@ export class SyncProvider {
     this.doc = options.doc
     this.awareness = new awarenessProtocol.Awareness(this.doc)
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF
-    this.#transport =
-      options.transport ??
-      new WebSocketTransport(
-        webSocketUrl(options.baseUrl ?? globalThis.location.origin, options.docId),
-        options.WebSocketImpl ?? globalThis.WebSocket,
-      )
+    this.#transport = createTransport(options)
+    this.#canWrite = (options.mode ?? 'edit') === 'edit' && this.#transport.canSend
     this.#status = {
       transport: this.#transport.name,
       connection: { kind: 'connecting', attempt: 0 },
@@ -150,7 +154,7 @@ export class SyncProvider {
         onOpen: () => {
           this.#update({ connection: { kind: 'connected' } })
           this.#send({ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) })
-          if (this.awareness.getLocalState() !== null) {
+          if (this.#canWrite && this.awareness.getLocalState() !== null) {
             this.#send({
               type: 'awareness',
               update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.doc.clientID]),
@@ -171,7 +175,9 @@ export class SyncProvider {
         },
       }
       try {
-        this.#connection = this.#transport.open(handlers)
+        this.#connection = this.#transport.open(handlers, {
+          stateVector: () => Y.encodeStateVector(this.doc),
+        })
       } catch {
         // e.g. a malformed URL: treat as a failed attempt and back off.
         resolve({ reason: null, hasSynced: false })
@@ -232,7 +238,7 @@ export class SyncProvider {
   }
 
   #send(message: Message): void {
-    this.#connection?.send(encodeMessage(message))
+    if (this.#transport.canSend) this.#connection?.send(encodeMessage(message))
   }
 
   /** Sends a step2/update and counts it the way the server does (SPEC R7). */
@@ -244,7 +250,8 @@ export class SyncProvider {
   }
 
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this) return
+    // A viewer's document only changes through the server; nothing local is ever sent (R20).
+    if (origin === this || !this.#canWrite) return
     this.#hasUnsavedEdits = true
     this.#update({ save: this.#saveState() })
     // Offline edits stay in the doc; the next connection's sync step 2 carries them.
@@ -255,7 +262,7 @@ export class SyncProvider {
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
-    if (origin !== 'local') return
+    if (origin !== 'local' || !this.#canWrite) return
     const changed = added.concat(updated, removed)
     this.#send({
       type: 'awareness',
@@ -290,5 +297,25 @@ export class SyncProvider {
     }
     this.#status = next
     for (const listener of this.#listeners) listener(next)
+  }
+}
+
+function createTransport(options: SyncProviderOptions): ClientTransport {
+  const transport = options.transport ?? ((options.mode ?? 'edit') === 'edit' ? 'websocket' : 'sse')
+  if (typeof transport !== 'string') return transport
+  const baseUrl = options.baseUrl ?? globalThis.location.origin
+  switch (transport) {
+    case 'websocket':
+      return new WebSocketTransport(
+        webSocketUrl(baseUrl, options.docId, options.token),
+        options.WebSocketImpl ?? globalThis.WebSocket,
+      )
+    case 'sse':
+      return new SseTransport({
+        baseUrl,
+        docId: options.docId,
+        token: options.token,
+        viewerName: options.viewerName ?? '',
+      })
   }
 }

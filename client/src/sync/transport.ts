@@ -14,17 +14,26 @@ export interface TransportConnection {
   close(): void
 }
 
+/** What a transport may ask of the provider when it connects. */
+export interface ConnectContext {
+  /** The document's current state vector: receive-only transports resume from it (SPEC R22). */
+  stateVector(): Uint8Array
+}
+
 /**
  * One way to reach the server (docs/PROTOCOL.md §2). The SyncProvider owns the protocol; a
  * transport only moves frames, so long polling and SSE plug in beside WebSocket.
  */
 export interface ClientTransport {
   readonly name: TransportName
-  open(handlers: TransportHandlers): TransportConnection
+  /** False for receive-only transports (SSE): the provider then never sends. */
+  readonly canSend: boolean
+  open(handlers: TransportHandlers, context: ConnectContext): TransportConnection
 }
 
 export class WebSocketTransport implements ClientTransport {
   readonly name = 'websocket'
+  readonly canSend = true
 
   constructor(
     private readonly url: string,
@@ -61,10 +70,11 @@ export class WebSocketTransport implements ClientTransport {
   }
 }
 
-/** `http://host` → `ws://host/ws/<docId>?ack=1` (the ack opt-in, docs/PROTOCOL.md §1.3). */
-export function webSocketUrl(baseUrl: string, docId: string): string {
+/** `http://host` → `ws://host/ws/<docId>?k=<token>&ack=1` (docs/PROTOCOL.md §1.3, §2). */
+export function webSocketUrl(baseUrl: string, docId: string, token: string): string {
   const url = new URL(`/ws/${encodeURIComponent(docId)}`, baseUrl)
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  url.searchParams.set('k', token)
   url.searchParams.set('ack', '1')
   return url.toString()
 }

@@ -1,6 +1,9 @@
 import type { CloseReason } from '@tandem/shared'
 
-export type TransportName = 'websocket'
+export type TransportName = 'websocket' | 'sse'
+
+/** `edit` sends edits and presence; `view` only receives (a view link, SPEC R20). */
+export type SyncMode = 'edit' | 'view'
 
 /** The connection lifecycle (STYLE.md 6): one state at a time, never a set of booleans. */
 export type ConnectionState =

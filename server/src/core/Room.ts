@@ -1,9 +1,20 @@
-import { CLOSE_REASONS, ProtocolError, decodeMessage, encodeMessage, type CloseReason } from '@tandem/shared'
+import {
+  CLOSE_REASONS,
+  ProtocolError,
+  decodeMessage,
+  encodeAwarenessEntries,
+  encodeMessage,
+  type CloseReason,
+} from '@tandem/shared'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { StoredDoc } from '../persistence/DocStore.ts'
 import type { PersistStatus, Persister } from './Persister.ts'
-import { STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
+import { changesDocument } from './readOnly.ts'
+import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
+
+/** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
+const VIEWER_PRESENCE_RENEW_MS = 15_000
 
 interface PeerState {
   readonly origin: Origin
@@ -12,6 +23,8 @@ interface PeerState {
   /** step2/update messages received on this connection; the saved ack counts the same way (R7). */
   receivedSeq: number
   ackedSeq: number
+  /** The awareness entry the room publishes for a viewer (R21); null for editors. */
+  viewer: { readonly clientId: number; clock: number } | null
 }
 
 type AwarenessChange = { added: number[]; updated: number[]; removed: number[] }
@@ -28,6 +41,7 @@ export class Room {
   readonly #disposers: Disposer[] = []
   /** Ticket of the latest update this room handed to the persister. */
   #lastTicket = 0
+  #viewerRenewal: NodeJS.Timeout | null = null
 
   constructor(
     readonly docId: string,
@@ -63,14 +77,39 @@ export class Room {
     return this.persister.whenDurable(this.#lastTicket)
   }
 
+  /** Connected peers with the view role. */
+  get viewerCount(): number {
+    let count = 0
+    for (const state of this.#peers.values()) if (state.viewer) count += 1
+    return count
+  }
+
+  /** Closes every peer with `reason` (links were reset, document deleted). */
+  closeAll(reason: CloseReason): void {
+    for (const peer of [...this.#peers.keys()]) this.#reject(peer, reason)
+  }
+
   add(peer: Peer): void {
-    this.#peers.set(peer, {
+    const state: PeerState = {
       origin: { kind: 'peer', peer },
       clientIds: new Set(),
       receivedSeq: 0,
       ackedSeq: 0,
-    })
-    peer.send(encodeMessage({ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }))
+      viewer: null,
+    }
+    this.#peers.set(peer, state)
+    if (peer.resumeFrom) {
+      try {
+        peer.send(
+          encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, peer.resumeFrom) }),
+        )
+      } catch {
+        this.#reject(peer, CLOSE_REASONS.malformedMessage)
+        return
+      }
+    } else {
+      peer.send(encodeMessage({ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }))
+    }
     const states = [...this.awareness.getStates().keys()]
     if (states.length > 0) {
       peer.send(
@@ -83,6 +122,7 @@ export class Room {
     if (peer.wantsAcks && this.persister.status === 'failing') {
       peer.send(encodeMessage({ type: 'persistence', state: 'failing' }))
     }
+    if (peer.role === 'view') this.#addViewerPresence(state, peer.viewerName)
   }
 
   remove(peer: Peer): void {
@@ -90,7 +130,15 @@ export class Room {
     if (!state) return
     this.#peers.delete(peer)
     if (state.clientIds.size > 0) {
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...state.clientIds], STORE_ORIGIN)
+      awarenessProtocol.removeAwarenessStates(this.awareness, [...state.clientIds], SERVER_ORIGIN)
+    }
+    if (state.viewer) {
+      state.viewer.clock += 1
+      this.#publishViewers([{ clientId: state.viewer.clientId, clock: state.viewer.clock, state: null }])
+      if (this.viewerCount === 0 && this.#viewerRenewal) {
+        clearInterval(this.#viewerRenewal)
+        this.#viewerRenewal = null
+      }
     }
   }
 
@@ -107,6 +155,7 @@ export class Room {
   }
 
   destroy(): void {
+    if (this.#viewerRenewal) clearInterval(this.#viewerRenewal)
     for (const dispose of this.#disposers.splice(0)) dispose()
     this.awareness.destroy()
     this.doc.destroy()
@@ -123,12 +172,20 @@ export class Room {
       case 'sync-step2':
       case 'sync-update': {
         const seq = ++state.receivedSeq
-        Y.applyUpdate(this.doc, message.update, state.origin)
+        if (peer.role === 'edit') {
+          Y.applyUpdate(this.doc, message.update, state.origin)
+        } else if (changesDocument(this.doc, message.update)) {
+          // Never applied, persisted or broadcast; the client is told why and stays connected,
+          // as y-websocket clients handle `auth-denied` without reconnecting (R20).
+          peer.send(encodeMessage({ type: 'auth-denied', reason: CLOSE_REASONS.readOnly.text }))
+        }
         if (peer.wantsAcks) this.#ackWhenSaved(peer, state, seq)
         return
       }
       case 'awareness':
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, state.origin)
+        // Viewers are present only through the entry the room publishes for them (R21).
+        if (peer.role === 'edit')
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, state.origin)
         return
       case 'query-awareness':
         peer.send(
@@ -146,6 +203,30 @@ export class Room {
         // Server-to-client messages: a client that sends them is broken.
         throw new ProtocolError(`unexpected ${message.type} from client`)
     }
+  }
+
+  #addViewerPresence(state: PeerState, name: string): void {
+    state.viewer = { clientId: randomClientId(this.awareness), clock: 1 }
+    this.#publishViewers([{ clientId: state.viewer.clientId, clock: 1, state: { viewer: { name } } }])
+    this.#viewerRenewal ??= setInterval(() => this.#renewViewers(), VIEWER_PRESENCE_RENEW_MS)
+  }
+
+  #renewViewers(): void {
+    const entries = []
+    for (const [peer, state] of this.#peers) {
+      if (!state.viewer) continue
+      state.viewer.clock += 1
+      entries.push({
+        clientId: state.viewer.clientId,
+        clock: state.viewer.clock,
+        state: { viewer: { name: peer.viewerName } },
+      })
+    }
+    if (entries.length > 0) this.#publishViewers(entries)
+  }
+
+  #publishViewers(entries: Parameters<typeof encodeAwarenessEntries>[0]): void {
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), SERVER_ORIGIN)
   }
 
   #ackWhenSaved(peer: Peer, state: PeerState, seq: number): void {
@@ -191,5 +272,13 @@ export class Room {
   readonly #onPersistStatus = (status: PersistStatus): void => {
     const frame = encodeMessage({ type: 'persistence', state: status })
     for (const peer of this.#peers.keys()) if (peer.wantsAcks) peer.send(frame)
+  }
+}
+
+/** A 32-bit awareness client id not in use in this room. */
+function randomClientId(awareness: awarenessProtocol.Awareness): number {
+  for (;;) {
+    const id = Math.floor(Math.random() * 0xffffffff)
+    if (!awareness.getStates().has(id) && !awareness.meta.has(id)) return id
   }
 }

@@ -1,4 +1,4 @@
-import { CLOSE_REASONS } from '@tandem/shared'
+import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { Persister } from './Persister.ts'
 import { Room } from './Room.ts'
@@ -34,6 +34,8 @@ type ConnectionState =
  */
 export class RoomRegistry {
   readonly #entries = new Map<string, Entry>()
+  /** Bumped by closeAll: a connection that started joining before it is refused once loaded. */
+  readonly #generations = new Map<string, number>()
   #isClosing = false
 
   constructor(
@@ -52,9 +54,18 @@ export class RoomRegistry {
     return entry?.kind === 'ready' ? entry.room : undefined
   }
 
+  /**
+   * Disconnects everyone in the document, including peers still joining (links were reset, R19).
+   */
+  closeAll(docId: string, reason: CloseReason): void {
+    this.#generations.set(docId, (this.#generations.get(docId) ?? 0) + 1)
+    this.peek(docId)?.closeAll(reason)
+  }
+
   /** Joins `peer` to the document, loading it if needed. Frames received meanwhile are queued. */
   connect(docId: string, peer: Peer): Connection {
     let state: ConnectionState = { kind: 'joining', pending: [], pendingBytes: 0 }
+    const generation = this.#generations.get(docId) ?? 0
     const connection: Connection = {
       receive: (frame) => {
         switch (state.kind) {
@@ -80,6 +91,10 @@ export class RoomRegistry {
     }
     this.#acquire(docId).then(
       (room) => {
+        if (state.kind === 'joining' && generation !== (this.#generations.get(docId) ?? 0)) {
+          state = { kind: 'closed' }
+          peer.close(CLOSE_REASONS.forbidden)
+        }
         if (state.kind !== 'joining') {
           this.#scheduleIdle(docId, room)
           return

@@ -1,6 +1,14 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { Disposer, Peer, Role } from './types.ts'
 
+export interface SessionIdentity {
+  readonly id: string
+  readonly role: Role
+  readonly wantsAcks: boolean
+  readonly viewerName?: string
+  readonly resumeFrom?: Uint8Array | null
+}
+
 /**
  * The transport's half of a session: it only says when it can write (STYLE.md 3). A WebSocket
  * writes at once; a long poll writes when a poll is waiting.
@@ -33,13 +41,23 @@ export class Session implements Peer {
   #state: SessionState = { kind: 'idle' }
   readonly #closeListeners = new Set<(reason: CloseReason) => void>()
 
+  readonly id: string
+  readonly role: Role
+  readonly wantsAcks: boolean
+  readonly viewerName: string
+  readonly resumeFrom: Uint8Array | null
+
   constructor(
-    readonly id: string,
-    readonly role: Role,
-    readonly wantsAcks: boolean,
+    identity: SessionIdentity,
     private readonly outlet: Outlet,
     private readonly limits: SessionLimits,
-  ) {}
+  ) {
+    this.id = identity.id
+    this.role = identity.role
+    this.wantsAcks = identity.wantsAcks
+    this.viewerName = identity.viewerName ?? ''
+    this.resumeFrom = identity.resumeFrom ?? null
+  }
 
   get isClosed(): boolean {
     return this.#state.kind === 'closed'

@@ -12,6 +12,13 @@ export interface Peer {
   readonly role: Role
   /** The client opted in to Tandem's extension messages (saved acks, persistence state; R7). */
   readonly wantsAcks: boolean
+  /** Name a viewer gave; the room publishes presence for viewers on their behalf (R21). */
+  readonly viewerName: string
+  /**
+   * For receive-only transports (SSE): the state vector the client already has. The room then
+   * opens with a sync step 2 of what it lacks instead of a step 1 it could not answer (R22).
+   */
+  readonly resumeFrom: Uint8Array | null
   send(frame: Uint8Array): void
   close(reason: CloseReason): void
 }

@@ -1,69 +1,113 @@
 import { randomBytes } from 'node:crypto'
-import { CLOSE_REASONS, isValidDocId, type CloseReason } from '@tandem/shared'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Access } from '../auth/access.ts'
+import { newLinkKey } from '../auth/links.ts'
+import type { Role } from '../core/types.ts'
 import { documentText } from '../core/documentText.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
 import type { DocStore } from '../persistence/DocStore.ts'
+import type { SseTransport } from '../transports/sse.ts'
 
 export interface ApiDeps {
   readonly store: DocStore
   readonly registry: RoomRegistry
+  readonly access: Access
+  readonly sse: SseTransport
 }
 
-const docParams = {
-  type: 'object',
-  properties: { id: { type: 'string' } },
-  required: ['id'],
+type DocRequest = FastifyRequest<{ Params: { id: string }; Querystring: { k?: string } }>
+
+const docRoute = {
+  schema: {
+    params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+    querystring: { type: 'object', properties: { k: { type: 'string' } } },
+  },
 } as const
 
-/** REST API (docs/PROTOCOL.md §3). Errors use the close-reason catalogue. */
-export function registerApi(app: FastifyInstance, { store, registry }: ApiDeps): void {
+/** REST API (docs/PROTOCOL.md §3). Every document route checks the link token first (SPEC R17). */
+export function registerApi(app: FastifyInstance, { store, registry, access, sse }: ApiDeps): void {
   app.get('/healthz', () => ({ status: 'ok' }))
 
   app.post('/api/docs', async (_request, reply) => {
+    const linkKey = newLinkKey()
     let id = newDocId()
-    while (!(await store.create(id))) id = newDocId()
-    return reply.code(201).send({ id, url: `/d/${id}` })
+    while (!(await store.create(id, linkKey))) id = newDocId()
+    return reply.code(201).send({ id, url: `/d/${id}`, ...access.links(id, linkKey) })
   })
 
-  app.get<{ Params: { id: string } }>(
-    '/api/docs/:id',
-    { schema: { params: docParams } },
-    async (request, reply) => {
-      const { id } = request.params
-      if (!isValidDocId(id)) return sendReason(reply, CLOSE_REASONS.invalidDocId)
-      const meta = await store.getMeta(id)
-      if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
-      const room = registry.peek(id)
-      return {
-        id,
-        createdAt: new Date(meta.createdAt).toISOString(),
-        updatedAt: new Date(meta.updatedAt).toISOString(),
-        version: meta.version,
-        storedBytes: meta.storedBytes,
-        connections: room?.peerCount ?? 0,
-      }
-    },
-  )
+  /** Resolves to the caller's role, or sends the refusal and resolves to null. */
+  async function authorize(request: DocRequest, reply: FastifyReply, needs: Role): Promise<Role | null> {
+    const result = await access.check(request.params.id, tokenOf(request))
+    if (!result.ok) {
+      await sendReason(reply, result.reason)
+      return null
+    }
+    if (needs === 'edit' && result.role !== 'edit') {
+      await sendReason(reply, CLOSE_REASONS.readOnly)
+      return null
+    }
+    return result.role
+  }
 
-  app.get<{ Params: { id: string } }>(
-    '/api/docs/:id/text',
-    { schema: { params: docParams } },
-    async (request, reply) => {
-      const { id } = request.params
-      if (!isValidDocId(id)) return sendReason(reply, CLOSE_REASONS.invalidDocId)
-      if (!(await store.getMeta(id))) return sendReason(reply, CLOSE_REASONS.docNotFound)
-      const text = await registry.read(id, (room) => documentText(room.doc))
-      return reply.type('text/plain; charset=utf-8').send(text)
-    },
-  )
+  app.get('/api/docs/:id', docRoute, async (request: DocRequest, reply) => {
+    if (!(await authorize(request, reply, 'view'))) return reply
+    const { id } = request.params
+    const meta = await store.getMeta(id)
+    if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
+    const room = registry.peek(id)
+    return {
+      id,
+      createdAt: new Date(meta.createdAt).toISOString(),
+      updatedAt: new Date(meta.updatedAt).toISOString(),
+      version: meta.version,
+      storedBytes: meta.storedBytes,
+      connections: room?.peerCount ?? 0,
+      viewers: room?.viewerCount ?? 0,
+    }
+  })
+
+  app.get('/api/docs/:id/text', docRoute, async (request: DocRequest, reply) => {
+    if (!(await authorize(request, reply, 'view'))) return reply
+    const text = await registry.read(request.params.id, (room) => documentText(room.doc))
+    return reply.type('text/plain; charset=utf-8').send(text)
+  })
+
+  app.get('/api/docs/:id/links', docRoute, async (request: DocRequest, reply) => {
+    if (!(await authorize(request, reply, 'edit'))) return reply
+    const meta = await store.getMeta(request.params.id)
+    if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
+    return access.links(request.params.id, meta.linkKey)
+  })
+
+  app.post('/api/docs/:id/links/reset', docRoute, async (request: DocRequest, reply) => {
+    if (!(await authorize(request, reply, 'edit'))) return reply
+    const linkKey = newLinkKey()
+    await store.setLinkKey(request.params.id, linkKey)
+    // Old tokens fail from now on; holders that are connected are cut off now (SPEC R19).
+    registry.closeAll(request.params.id, CLOSE_REASONS.forbidden)
+    return access.links(request.params.id, linkKey)
+  })
+
+  app.get('/api/docs/:id/events', docRoute, async (request: DocRequest, reply) => {
+    reply.hijack()
+    const query = new URL(request.url, 'http://localhost').searchParams
+    await sse.handle(request.raw, reply.raw, request.params.id, query)
+  })
 }
 
 export function sendReason(reply: FastifyReply, reason: CloseReason): FastifyReply {
   return reply.code(reason.status).send({ error: reason.text, code: reason.code })
 }
 
-/** 72 random bits, URL-safe: unguessable enough that ids alone leak nothing. */
+/** `Authorization: Bearer <token>`, else `?k=<token>` (what links and EventSource can carry). */
+function tokenOf(request: DocRequest): string | null {
+  const header = request.headers.authorization
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim()
+  return request.query.k ?? null
+}
+
+/** 72 random bits, URL-safe: unguessable, so an id alone grants nothing and leaks nothing. */
 function newDocId(): string {
   return randomBytes(9).toString('base64url')
 }

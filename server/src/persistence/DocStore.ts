@@ -12,6 +12,11 @@ export interface DocMeta {
   readonly logLength: number
   /** Monotonic count of updates ever appended; a cheap version number. */
   readonly version: number
+  /**
+   * Secret per-document key that share-link tokens are bound to; replacing it revokes every
+   * link of the document (SPEC R19). Empty for documents written without being created.
+   */
+  readonly linkKey: string
 }
 
 export interface StoredDoc {
@@ -26,8 +31,10 @@ export interface AppendEntry {
 }
 
 export interface DocStore {
-  /** Creates an empty document record; resolves false if it already exists. */
-  create(docId: string): Promise<boolean>
+  /** Creates an empty document record with its link key; resolves false if it already exists. */
+  create(docId: string, linkKey: string): Promise<boolean>
+  /** Replaces the document's link key (reset links). Rejects if the document does not exist. */
+  setLinkKey(docId: string, linkKey: string): Promise<void>
   /** The document's metadata, or null when it was never created or written. */
   getMeta(docId: string): Promise<DocMeta | null>
   /** Everything stored for the document, or null when it does not exist. */

@@ -56,19 +56,28 @@ export class LevelStore implements DocStore {
     return store
   }
 
-  create(docId: string): Promise<boolean> {
+  create(docId: string, linkKey: string): Promise<boolean> {
     return this.#serialize(async () => {
       if (await this.#readMeta(docId)) return false
-      const meta = emptyMeta(this.#now())
-      await this.#db.batch<string, Uint8Array | DocMeta>(
-        [{ type: 'put', sublevel: this.#meta, key: docId, value: meta }],
-        {
-          sync: this.#options.syncWrites,
-        },
-      )
-      this.#metaCache.set(docId, meta)
+      await this.#writeMeta(docId, emptyMeta(this.#now(), linkKey))
       return true
     })
+  }
+
+  setLinkKey(docId: string, linkKey: string): Promise<void> {
+    return this.#serialize(async () => {
+      const meta = await this.#readMeta(docId)
+      if (!meta) throw new Error(`no document ${docId}`)
+      await this.#writeMeta(docId, { ...meta, linkKey })
+    })
+  }
+
+  async #writeMeta(docId: string, meta: DocMeta): Promise<void> {
+    await this.#db.batch<string, Uint8Array | DocMeta>(
+      [{ type: 'put', sublevel: this.#meta, key: docId, value: meta }],
+      { sync: this.#options.syncWrites },
+    )
+    this.#metaCache.set(docId, meta)
   }
 
   async getMeta(docId: string): Promise<DocMeta | null> {
@@ -92,7 +101,7 @@ export class LevelStore implements DocStore {
       const metas = new Map<string, DocMeta>()
       const ops: BatchOp[] = []
       for (const { docId, update } of entries) {
-        const before = metas.get(docId) ?? (await this.#readMeta(docId)) ?? emptyMeta(now)
+        const before = metas.get(docId) ?? (await this.#readMeta(docId)) ?? emptyMeta(now, '')
         ops.push({ type: 'put', sublevel: this.#log, key: logKey(docId, before.version), value: update })
         metas.set(docId, {
           ...before,

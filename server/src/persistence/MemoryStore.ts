@@ -14,10 +14,17 @@ export class MemoryStore implements DocStore {
     this.#now = options.now ?? Date.now
   }
 
-  create(docId: string): Promise<boolean> {
+  create(docId: string, linkKey: string): Promise<boolean> {
     if (this.#docs.has(docId)) return Promise.resolve(false)
-    this.#docs.set(docId, { meta: emptyMeta(this.#now()), updates: [] })
+    this.#docs.set(docId, { meta: emptyMeta(this.#now(), linkKey), updates: [] })
     return Promise.resolve(true)
+  }
+
+  setLinkKey(docId: string, linkKey: string): Promise<void> {
+    const doc = this.#docs.get(docId)
+    if (!doc) return Promise.reject(new Error(`no document ${docId}`))
+    doc.meta = { ...doc.meta, linkKey }
+    return Promise.resolve()
   }
 
   getMeta(docId: string): Promise<DocMeta | null> {
@@ -32,7 +39,7 @@ export class MemoryStore implements DocStore {
   append(entries: readonly AppendEntry[]): Promise<void> {
     const now = this.#now()
     for (const { docId, update } of entries) {
-      const doc = this.#docs.get(docId) ?? { meta: emptyMeta(now), updates: [] }
+      const doc = this.#docs.get(docId) ?? { meta: emptyMeta(now, ''), updates: [] }
       doc.updates.push(update.slice())
       doc.meta = {
         ...doc.meta,
@@ -51,6 +58,6 @@ export class MemoryStore implements DocStore {
   }
 }
 
-export function emptyMeta(now: number): DocMeta {
-  return { createdAt: now, updatedAt: now, storedBytes: 0, logLength: 0, version: 0 }
+export function emptyMeta(now: number, linkKey: string): DocMeta {
+  return { createdAt: now, updatedAt: now, storedBytes: 0, logLength: 0, version: 0, linkKey }
 }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { CLOSE_REASONS, isValidDocId, type CloseReason } from '@tandem/shared'
+import { CLOSE_REASONS, MAX_VIEWER_NAME_LENGTH, type CloseReason } from '@tandem/shared'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { AccessResult } from '../auth/access.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
-import { Session } from '../core/Session.ts'
+import { Session, type SessionIdentity } from '../core/Session.ts'
 
 export interface WebSocketTransportOptions {
   readonly registry: RoomRegistry
+  /** Checks the link token before the upgrade (SPEC R17). */
+  readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
   readonly maxMessageBytes: number
   readonly maxQueuedBytes: number
   /** Interval of protocol pings; a socket that misses one is terminated. */
@@ -54,13 +57,11 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   }, options.pingIntervalMs)
   pinger.unref()
 
-  function accept(ws: WebSocket, docId: string, wantsAcks: boolean): void {
+  function accept(ws: WebSocket, docId: string, identity: SessionIdentity): void {
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const session = new Session(
-      randomUUID(),
-      'edit',
-      wantsAcks,
+      identity,
       {
         write(frames, done) {
           const last = frames.length - 1
@@ -75,7 +76,10 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       { maxQueuedBytes: options.maxQueuedBytes },
     )
     const connection = options.registry.connect(docId, session)
-    options.log.info({ docId, session: session.id, transport: 'websocket' }, 'connection opened')
+    options.log.info(
+      { docId, session: session.id, role: session.role, transport: 'websocket' },
+      'connection opened',
+    )
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
@@ -99,13 +103,23 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     handleUpgrade(request, socket, head) {
       const url = new URL(request.url ?? '/', 'http://localhost')
       if (!url.pathname.startsWith(WEBSOCKET_PATH_PREFIX)) return false
-      const docId = decodeURIComponentSafe(url.pathname.slice(WEBSOCKET_PATH_PREFIX.length))
-      if (docId === null || !isValidDocId(docId)) {
-        rejectUpgrade(socket, CLOSE_REASONS.invalidDocId)
-        return true
-      }
-      const wantsAcks = url.searchParams.get('ack') === '1'
-      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, wantsAcks))
+      const docId = decodeURIComponentSafe(url.pathname.slice(WEBSOCKET_PATH_PREFIX.length)) ?? ''
+      // The socket may die while the token is checked; that must not become an uncaught error.
+      socket.on('error', () => undefined)
+      options.authorize(docId, url.searchParams.get('k')).then(
+        (access) => {
+          if (!access.ok) return rejectUpgrade(socket, access.reason)
+          if (socket.destroyed) return
+          const identity: SessionIdentity = {
+            id: randomUUID(),
+            role: access.role,
+            wantsAcks: url.searchParams.get('ack') === '1',
+            viewerName: (url.searchParams.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
+          }
+          wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, identity))
+        },
+        () => rejectUpgrade(socket, CLOSE_REASONS.internalError),
+      )
       return true
     },
     get connectionCount() {
@@ -121,6 +135,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 
 /** Refuses an upgrade with an HTTP status before any WebSocket handshake (docs/PROTOCOL.md §4). */
 export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
+  if (socket.destroyed) return
   const body = JSON.stringify({ error: reason.text, code: reason.code })
   socket.on('error', () => undefined)
   socket.end(

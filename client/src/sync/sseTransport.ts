@@ -1,0 +1,76 @@
+import { closeReasonByCode, decodeBase64, encodeBase64Url, type CloseReason } from '@tandem/shared'
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import type { ClientTransport, ConnectContext, TransportConnection, TransportHandlers } from './transport.ts'
+
+export interface SseTransportOptions {
+  readonly baseUrl: string
+  readonly docId: string
+  readonly token: string
+  readonly viewerName: string
+  readonly fetchImpl?: typeof fetch
+}
+
+/**
+ * Receive-only transport over Server-Sent Events (docs/PROTOCOL.md §6). Uses fetch and a
+ * well-kept SSE parser instead of EventSource so every (re)connect sends the current state
+ * vector: a returning viewer downloads only what it lacks (SPEC R22), and the provider's own
+ * backoff loop, not the browser's, decides when to retry.
+ */
+export class SseTransport implements ClientTransport {
+  readonly name = 'sse'
+  readonly canSend = false
+
+  constructor(private readonly options: SseTransportOptions) {}
+
+  open(handlers: TransportHandlers, context: ConnectContext): TransportConnection {
+    const controller = new AbortController()
+    let isClosed = false
+    const finish = (reason: CloseReason | null): void => {
+      if (isClosed) return
+      isClosed = true
+      controller.abort()
+      handlers.onClose(reason)
+    }
+    void this.#stream(handlers, context, controller.signal, finish).catch(() => finish(null))
+    return { send: () => undefined, close: () => finish(null) }
+  }
+
+  async #stream(
+    handlers: TransportHandlers,
+    context: ConnectContext,
+    signal: AbortSignal,
+    finish: (reason: CloseReason | null) => void,
+  ): Promise<void> {
+    const { baseUrl, docId, token, viewerName, fetchImpl = globalThis.fetch } = this.options
+    const url = new URL(`/api/docs/${encodeURIComponent(docId)}/events`, baseUrl)
+    url.searchParams.set('k', token)
+    url.searchParams.set('sv', encodeBase64Url(context.stateVector()))
+    if (viewerName) url.searchParams.set('name', viewerName)
+    const response = await fetchImpl(url, {
+      headers: { Accept: 'text/event-stream' },
+      signal,
+      cache: 'no-store',
+    })
+    if (!response.ok || !response.body) {
+      const body = (await response.json().catch(() => null)) as { code?: number } | null
+      finish(closeReasonByCode(body?.code ?? -1) ?? null)
+      return
+    }
+    handlers.onOpen()
+    const events = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream())
+    const reader = events.getReader()
+    for (;;) {
+      const { done, value: event } = await reader.read()
+      if (done) break
+      if (event.event === 'close') {
+        const { code } = JSON.parse(event.data) as { code?: number }
+        finish(closeReasonByCode(code ?? -1) ?? null)
+        return
+      }
+      handlers.onFrame(decodeBase64(event.data))
+    }
+    finish(null)
+  }
+}

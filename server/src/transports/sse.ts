@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  CLOSE_REASONS,
+  MAX_VIEWER_NAME_LENGTH,
+  decodeBase64Url,
+  encodeBase64,
+  type CloseReason,
+} from '@tandem/shared'
+import type { AccessResult } from '../auth/access.ts'
+import type { RoomRegistry } from '../core/RoomRegistry.ts'
+import { Session } from '../core/Session.ts'
+import type { TransportLog } from './websocket.ts'
+
+export interface SseTransportOptions {
+  readonly registry: RoomRegistry
+  readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
+  readonly maxQueuedBytes: number
+  /** Interval of `: ping` comments; well inside common 60 s proxy idle timeouts. */
+  readonly heartbeatMs: number
+  /** The `retry:` hint: how long an EventSource waits before reconnecting. */
+  readonly retryMs: number
+  readonly log: TransportLog
+}
+
+export interface SseTransport {
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    docId: string,
+    query: URLSearchParams,
+  ): Promise<void>
+  readonly connectionCount: number
+  close(reason: CloseReason): void
+}
+
+/** An empty Yjs state vector: "I have nothing", so the first event is the whole document. */
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
+
+/**
+ * `GET /api/docs/<id>/events`: read-only viewers get the document and presence pushed as
+ * Server-Sent Events (docs/PROTOCOL.md §6). Each `message` event carries one protocol frame in
+ * base64. The stream is receive-only, so the session is always a viewer (SPEC R20–R23).
+ */
+export function createSseTransport(options: SseTransportOptions): SseTransport {
+  const sessions = new Set<Session>()
+
+  async function handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    docId: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const access = await options.authorize(docId, query.get('k'))
+    if (!access.ok) return refuse(response, access.reason)
+    let resumeFrom: Uint8Array = EMPTY_STATE_VECTOR
+    const stateVector = query.get('sv')
+    if (stateVector) {
+      try {
+        resumeFrom = decodeBase64Url(stateVector)
+      } catch {
+        return refuse(response, CLOSE_REASONS.malformedMessage)
+      }
+    }
+    if (request.destroyed) return
+
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+    })
+    response.write(`retry: ${options.retryMs}\n\n`)
+    let eventId = 0
+    const session = new Session(
+      {
+        id: randomUUID(),
+        role: 'view',
+        wantsAcks: false,
+        viewerName: (query.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
+        resumeFrom,
+      },
+      {
+        write(frames, done) {
+          let chunk = ''
+          for (const frame of frames) chunk += `id: ${++eventId}\ndata: ${encodeBase64(frame)}\n\n`
+          // Backpressure: the session queues (bounded) until the socket drains (R9).
+          if (response.write(chunk)) done()
+          else response.once('drain', done)
+        },
+        end(reason) {
+          if (response.writableEnded || response.destroyed) return
+          response.end(
+            `event: close\ndata: ${JSON.stringify({ code: reason.code, reason: reason.text })}\n\n`,
+          )
+        },
+      },
+      { maxQueuedBytes: options.maxQueuedBytes },
+    )
+    sessions.add(session)
+    const connection = options.registry.connect(docId, session)
+    const heartbeat = setInterval(() => response.write(': ping\n\n'), options.heartbeatMs)
+    options.log.info({ docId, session: session.id, role: 'view', transport: 'sse' }, 'connection opened')
+
+    response.on('close', () => {
+      clearInterval(heartbeat)
+      sessions.delete(session)
+      connection.close()
+      session.close(CLOSE_REASONS.normal)
+      options.log.info({ docId, session: session.id }, 'connection closed')
+    })
+    response.on('error', () => undefined)
+  }
+
+  return {
+    handle,
+    get connectionCount() {
+      return sessions.size
+    },
+    close(reason) {
+      for (const session of sessions) session.close(reason)
+    },
+  }
+}
+
+function refuse(response: ServerResponse, reason: CloseReason): void {
+  response.writeHead(reason.status, { 'Content-Type': 'application/json' })
+  response.end(JSON.stringify({ error: reason.text, code: reason.code }))
+}
