@@ -73,7 +73,7 @@ export class Session implements Peer {
         return
       case 'idle':
         this.#state = { kind: 'writing' }
-        this.outlet.write([frame], this.#onWritten)
+        this.#write([frame])
         return
       case 'writing':
         this.#queue.push(frame)
@@ -107,6 +107,15 @@ export class Session implements Peer {
     const frames = this.#queue
     this.#queue = []
     this.#queuedBytes = 0
-    this.outlet.write(frames, this.#onWritten)
+    this.#write(frames)
+  }
+
+  #write(frames: readonly Uint8Array[]): void {
+    try {
+      this.outlet.write(frames, this.#onWritten)
+    } catch {
+      // A broken socket is this client's problem only: never let it reach the room's broadcast.
+      this.close(CLOSE_REASONS.internalError)
+    }
   }
 }

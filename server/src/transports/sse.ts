@@ -34,6 +34,9 @@ export interface SseTransport {
   close(reason: CloseReason): void
 }
 
+/** How long an ended stream may take to flush its last event before the socket is dropped. */
+const END_GRACE_MS = 1_000
+
 /** An empty Yjs state vector: "I have nothing", so the first event is the whole document. */
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
 
@@ -93,12 +96,21 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           response.end(
             `event: close\ndata: ${JSON.stringify({ code: reason.code, reason: reason.text })}\n\n`,
           )
+          // A client that is not reading never receives the end: drop the socket (R23). Watch the
+          // socket, not the response: the response "closes" once its bytes are in the socket buffer.
+          const socket = response.socket
+          if (!socket) return
+          const timer = setTimeout(() => socket.destroy(), END_GRACE_MS)
+          timer.unref()
+          socket.once('close', () => clearTimeout(timer))
         },
       },
       { maxQueuedBytes: options.maxQueuedBytes },
     )
     sessions.add(session)
     const connection = options.registry.connect(docId, session)
+    // However the session ends (slow reader, links reset, shutdown), it leaves its room now.
+    session.onClose(() => connection.close())
     const heartbeat = setInterval(() => response.write(': ping\n\n'), options.heartbeatMs)
     options.log.info({ docId, session: session.id, role: 'view', transport: 'sse' }, 'connection opened')
 

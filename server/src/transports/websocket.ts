@@ -76,6 +76,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       { maxQueuedBytes: options.maxQueuedBytes },
     )
     const connection = options.registry.connect(docId, session)
+    // However the session ends (slow reader, links reset, shutdown), it leaves its room now.
+    session.onClose(() => connection.close())
     options.log.info(
       { docId, session: session.id, role: session.role, transport: 'websocket' },
       'connection opened',

@@ -116,7 +116,7 @@ describe('WebSocket transport on a real server', () => {
     const d = await createDoc(server.url)
     for (const path of ['/ws/..%2Fetc', '/ws/a!b', `/ws/${'x'.repeat(65)}`, '/ws/']) {
       const status = await new Promise<number>((resolve) => {
-        const socket = new WebSocket(`${server.wsUrl.replace('/ws', '')}${path}`)
+        const socket = new WebSocket(`${server.wsUrl.replace('/ws', '')}${path}?k=${d.editToken}`)
         socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
         socket.on('open', () => resolve(101))
         socket.on('error', () => undefined)
