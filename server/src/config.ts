@@ -32,6 +32,8 @@ const envSchema = z.object({
   LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15_000),
   SSE_RETRY_MS: z.coerce.number().int().min(100).default(2_000),
+  POLL_TIMEOUT_MS: z.coerce.number().int().min(0).max(25_000).default(25_000),
+  POLL_SESSION_IDLE_MS: z.coerce.number().int().min(1_000).default(40_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -49,6 +51,9 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
     'secret that signs share links (≥ 32 chars); default: generated once into `DATA_DIR/link-secret`',
   SSE_HEARTBEAT_MS: 'interval of heartbeat comments on event streams (keep under proxy idle timeouts)',
   SSE_RETRY_MS: 'the `retry:` hint sent to event-stream clients',
+  POLL_TIMEOUT_MS: 'how long a long poll is held when there is nothing to send (at most 25000)',
+  POLL_SESSION_IDLE_MS:
+    'a polling session with no request for this long expires (410) and its presence is removed',
   LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
 }
 
@@ -66,6 +71,8 @@ export interface Config {
   readonly linkSecret: string | null
   readonly sseHeartbeatMs: number
   readonly sseRetryMs: number
+  readonly pollTimeoutMs: number
+  readonly pollSessionIdleMs: number
 }
 
 export type LogLevel = z.output<typeof envSchema>['LOG_LEVEL']
@@ -96,6 +103,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     linkSecret: e.LINK_SECRET ?? null,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     sseRetryMs: e.SSE_RETRY_MS,
+    pollTimeoutMs: e.POLL_TIMEOUT_MS,
+    pollSessionIdleMs: e.POLL_SESSION_IDLE_MS,
   }
 }
 

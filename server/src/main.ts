@@ -12,6 +12,7 @@ import { registerApi } from './http/api.ts'
 import { registerStaticClient } from './http/staticClient.ts'
 import type { DocStore } from './persistence/DocStore.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
+import { createLongPollTransport } from './transports/longPoll.ts'
 import { createSseTransport } from './transports/sse.ts'
 import { createWebSocketTransport, rejectUpgrade } from './transports/websocket.ts'
 
@@ -81,7 +82,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log: app.log,
   })
 
+  const longPoll = createLongPollTransport({
+    registry,
+    authorize,
+    maxQueuedBytes: config.maxQueuedBytes,
+    maxMessageBytes: config.maxMessageBytes,
+    pollTimeoutMs: config.pollTimeoutMs,
+    idleTimeoutMs: config.pollSessionIdleMs,
+    log: app.log,
+  })
+
   registerApi(app, { store, registry, access, sse })
+  longPoll.register(app)
   await registerStaticClient(app, config.clientDir)
   app.server.on('upgrade', (request, socket, head) => {
     if (!websocket.handleUpgrade(request, socket, head)) rejectUpgrade(socket, CLOSE_REASONS.docNotFound)
@@ -102,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       closing ??= (async () => {
         websocket.close(CLOSE_REASONS.serverShutdown)
         sse.close(CLOSE_REASONS.serverShutdown)
+        longPoll.close(CLOSE_REASONS.serverShutdown)
         await app.close()
         await registry.close()
         persister.close()

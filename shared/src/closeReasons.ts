@@ -30,6 +30,8 @@ export const CLOSE_REASONS = {
   docNotFound: reason(4404, 404, 'document not found', false),
   readOnly: reason(4405, 403, 'view link: document is read-only', false),
   slowReader: reason(4408, 503, 'client too slow reading', true),
+  sessionExpired: reason(4410, 410, 'poll session expired', true),
+  conflict: reason(4409, 409, 'out-of-order request', true),
   tooManyRequests: reason(4429, 429, 'too many requests', true),
   docUnavailable: reason(4503, 503, 'document unavailable', true),
 } as const satisfies Record<string, CloseReason>

@@ -6,7 +6,9 @@ export {
   MESSAGE_SAVED,
   MESSAGE_SYNC,
   ProtocolError,
+  decodeFrameBatch,
   decodeMessage,
+  encodeFrameBatch,
   encodeMessage,
 } from './protocol.ts'
 export type { Message, MessageType, PersistenceState } from './protocol.ts'

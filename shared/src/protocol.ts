@@ -147,3 +147,25 @@ function readSafeVarUint(decoder: decoding.Decoder): number {
   if (!Number.isSafeInteger(value)) throw new ProtocolError('varint out of range')
   return value
 }
+
+/**
+ * HTTP transports carry several frames per body (docs/PROTOCOL.md §8): each frame as a lib0
+ * varUint8Array, back to back.
+ */
+export function encodeFrameBatch(frames: readonly Uint8Array[]): Uint8Array {
+  const encoder = encoding.createEncoder()
+  for (const frame of frames) encoding.writeVarUint8Array(encoder, frame)
+  return encoding.toUint8Array(encoder)
+}
+
+/** Inverse of encodeFrameBatch; throws ProtocolError on a truncated or malformed batch. */
+export function decodeFrameBatch(body: Uint8Array): Uint8Array[] {
+  const decoder = decoding.createDecoder(body)
+  const frames: Uint8Array[] = []
+  try {
+    while (decoding.hasContent(decoder)) frames.push(decoding.readVarUint8Array(decoder))
+  } catch (error) {
+    throw new ProtocolError(`malformed batch: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return frames
+}

@@ -41,3 +41,17 @@ describe('protocol codec', () => {
     expect(() => decodeMessage(frame)).toThrow(ProtocolError)
   })
 })
+
+describe('frame batches', () => {
+  it('[R24] round-trips any number of frames, including none and empty ones', async () => {
+    const { decodeFrameBatch, encodeFrameBatch } = await import('../src/protocol.ts')
+    const frames = [bytes(1, 2, 3), bytes(), bytes(...new Array<number>(300).fill(7))]
+    expect(decodeFrameBatch(encodeFrameBatch(frames))).toEqual(frames)
+    expect(decodeFrameBatch(encodeFrameBatch([]))).toEqual([])
+  })
+
+  it('[R24] rejects a truncated batch with ProtocolError', async () => {
+    const { decodeFrameBatch } = await import('../src/protocol.ts')
+    expect(() => decodeFrameBatch(bytes(5, 1, 2))).toThrow(ProtocolError)
+  })
+})

@@ -2,6 +2,7 @@ import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason, type Mes
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts'
+import { LongPollTransport } from './longPollTransport.ts'
 import { SseTransport } from './sseTransport.ts'
 import {
   WebSocketTransport,
@@ -307,7 +308,7 @@ function createTransport(options: SyncProviderOptions): ClientTransport {
   switch (transport) {
     case 'websocket':
       return new WebSocketTransport(
-        webSocketUrl(baseUrl, options.docId, options.token),
+        webSocketUrl(baseUrl, options.docId, options.token, options.viewerName),
         options.WebSocketImpl ?? globalThis.WebSocket,
       )
     case 'sse':
@@ -316,6 +317,15 @@ function createTransport(options: SyncProviderOptions): ClientTransport {
         docId: options.docId,
         token: options.token,
         viewerName: options.viewerName ?? '',
+      })
+    case 'longpoll':
+    case 'poll':
+      return new LongPollTransport({
+        baseUrl,
+        docId: options.docId,
+        token: options.token,
+        viewerName: options.viewerName ?? '',
+        style: transport === 'poll' ? 'short' : 'long',
       })
   }
 }

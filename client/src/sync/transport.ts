@@ -71,10 +71,11 @@ export class WebSocketTransport implements ClientTransport {
 }
 
 /** `http://host` → `ws://host/ws/<docId>?k=<token>&ack=1` (docs/PROTOCOL.md §1.3, §2). */
-export function webSocketUrl(baseUrl: string, docId: string, token: string): string {
+export function webSocketUrl(baseUrl: string, docId: string, token: string, viewerName = ''): string {
   const url = new URL(`/ws/${encodeURIComponent(docId)}`, baseUrl)
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
   url.searchParams.set('k', token)
   url.searchParams.set('ack', '1')
+  if (viewerName) url.searchParams.set('name', viewerName)
   return url.toString()
 }

@@ -1,6 +1,6 @@
 import type { CloseReason } from '@tandem/shared'
 
-export type TransportName = 'websocket' | 'sse'
+export type TransportName = 'websocket' | 'sse' | 'longpoll' | 'poll'
 
 /** `edit` sends edits and presence; `view` only receives (a view link, SPEC R20). */
 export type SyncMode = 'edit' | 'view'

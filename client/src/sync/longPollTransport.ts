@@ -1,0 +1,147 @@
+import { closeReasonByCode, decodeFrameBatch, encodeFrameBatch, type CloseReason } from '@tandem/shared'
+import type { ClientTransport, TransportConnection, TransportHandlers } from './transport.ts'
+
+export interface LongPollTransportOptions {
+  readonly baseUrl: string
+  readonly docId: string
+  readonly token: string
+  readonly viewerName?: string
+  /**
+   * `long`: the server holds each poll until there is data (default). `short`: plain interval
+   * polls for networks that kill held requests (docs/PROTOCOL.md §8).
+   */
+  readonly style?: 'long' | 'short'
+  readonly fetchImpl?: typeof fetch
+}
+
+/** Attempts per request before a network error ends the connection. */
+const REQUEST_ATTEMPTS = 3
+const RETRY_DELAY_MS = 250
+/** Short polling: fast while data flows, slower when nothing happens (R27). */
+const SHORT_POLL_MIN_MS = 500
+const SHORT_POLL_MAX_MS = 4_000
+
+class HttpRefusal extends Error {
+  constructor(readonly reason: CloseReason | null) {
+    super(reason?.text ?? 'refused')
+  }
+}
+
+/**
+ * HTTP long polling (docs/PROTOCOL.md §8). Frames go out in POST bodies, one batch at a time, each
+ * with a sequence number so a retry after a network error is applied once; frames come back from a
+ * GET that acknowledges the previous batch, so a lost response is sent again (R24).
+ */
+export class LongPollTransport implements ClientTransport {
+  readonly name: 'longpoll' | 'poll'
+  readonly canSend = true
+
+  constructor(private readonly options: LongPollTransportOptions) {
+    this.name = options.style === 'short' ? 'poll' : 'longpoll'
+  }
+
+  open(handlers: TransportHandlers): TransportConnection {
+    const { baseUrl, docId, token, viewerName, fetchImpl = globalThis.fetch } = this.options
+    const isShort = this.options.style === 'short'
+    const abort = new AbortController()
+    const base = `${baseUrl.replace(/\/$/, '')}/api/docs/${encodeURIComponent(docId)}/lp`
+    const auth = `k=${encodeURIComponent(token)}`
+    let sessionId: string | null = null
+    let isClosed = false
+    let outbox: Uint8Array[] = []
+    let isPosting = false
+    let postSeq = 0
+    let lastBatch = 0
+    let idlePolls = 0
+
+    const finish = (reason: CloseReason | null): void => {
+      if (isClosed) return
+      isClosed = true
+      abort.abort()
+      if (sessionId) {
+        // Best effort: free the server's session (and our presence) now rather than at expiry.
+        void fetchImpl(`${base}/${sessionId}?${auth}`, { method: 'DELETE', keepalive: true }).catch(
+          () => undefined,
+        )
+      }
+      handlers.onClose(reason)
+    }
+
+    const request = async (url: string, init: RequestInit): Promise<Response> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await fetchImpl(url, { ...init, signal: abort.signal, cache: 'no-store' })
+          if (response.ok) return response
+          const body = (await response.json().catch(() => null)) as { code?: number } | null
+          throw new HttpRefusal(closeReasonByCode(body?.code ?? -1) ?? null)
+        } catch (error) {
+          if (error instanceof HttpRefusal || isClosed || attempt >= REQUEST_ATTEMPTS) throw error
+          await delay(RETRY_DELAY_MS * attempt)
+        }
+      }
+    }
+
+    const flush = async (): Promise<void> => {
+      if (isPosting || isClosed || sessionId === null || outbox.length === 0) return
+      isPosting = true
+      const frames = outbox
+      outbox = []
+      const seq = ++postSeq
+      try {
+        // The same seq on every retry: the server applies the batch once.
+        await request(`${base}/${sessionId}?${auth}&seq=${seq}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream' },
+          body: encodeFrameBatch(frames) as BodyInit,
+        })
+        idlePolls = 0
+      } finally {
+        isPosting = false
+      }
+      await flush()
+    }
+
+    const pollLoop = async (): Promise<void> => {
+      while (!isClosed && sessionId !== null) {
+        const wait = isShort ? '&wait=0' : ''
+        const response = await request(`${base}/${sessionId}?${auth}&ack=${lastBatch}${wait}`, {
+          method: 'GET',
+        })
+        if (response.status === 200) {
+          lastBatch = Number(response.headers.get('X-Tandem-Batch') ?? lastBatch)
+          const frames = decodeFrameBatch(new Uint8Array(await response.arrayBuffer()))
+          idlePolls = 0
+          for (const frame of frames) if (!isClosed) handlers.onFrame(frame)
+        } else {
+          idlePolls += 1
+        }
+        if (isShort) await delay(Math.min(SHORT_POLL_MAX_MS, SHORT_POLL_MIN_MS * 2 ** Math.min(idlePolls, 3)))
+      }
+    }
+
+    const run = async (): Promise<void> => {
+      const name = viewerName ? `&name=${encodeURIComponent(viewerName)}` : ''
+      const created = await request(`${base}?${auth}&ack=1${name}`, { method: 'POST' })
+      sessionId = ((await created.json()) as { sessionId: string }).sessionId
+      handlers.onOpen()
+      void flush().catch(fail)
+      await pollLoop()
+    }
+
+    const fail = (error: unknown): void => finish(error instanceof HttpRefusal ? error.reason : null)
+    void run().catch(fail)
+
+    return {
+      send: (frame) => {
+        if (isClosed) return
+        outbox.push(frame)
+        void flush().catch(fail)
+      },
+      close: () => finish(null),
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto'
+import {
+  CLOSE_REASONS,
+  MAX_VIEWER_NAME_LENGTH,
+  ProtocolError,
+  decodeFrameBatch,
+  encodeFrameBatch,
+  type CloseReason,
+} from '@tandem/shared'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AccessResult } from '../auth/access.ts'
+import type { Connection, RoomRegistry } from '../core/RoomRegistry.ts'
+import { Session } from '../core/Session.ts'
+import type { TransportLog } from './websocket.ts'
+
+export interface LongPollOptions {
+  readonly registry: RoomRegistry
+  readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
+  readonly maxQueuedBytes: number
+  readonly maxMessageBytes: number
+  /** How long a poll is held when there is nothing to send (≤ 25 s, R24). */
+  readonly pollTimeoutMs: number
+  /** A session with no request for this long expires and its presence is removed (R25). */
+  readonly idleTimeoutMs: number
+  readonly log: TransportLog
+}
+
+export interface LongPollTransport {
+  register(app: FastifyInstance): void
+  readonly connectionCount: number
+  close(reason: CloseReason): void
+}
+
+/** A batch of frames handed to one poll; re-sent until a later poll acknowledges its seq. */
+interface Batch {
+  readonly seq: number
+  readonly frames: readonly Uint8Array[]
+}
+
+type PollOutcome =
+  | { readonly kind: 'batch'; readonly batch: Batch | null }
+  | { readonly kind: 'closed'; readonly reason: CloseReason }
+
+interface Waiter {
+  readonly resolve: (outcome: PollOutcome) => void
+  readonly timer: NodeJS.Timeout
+}
+
+/**
+ * One long-polling client. The Session owns the outbound queue; this outlet only says when it can
+ * write: when a poll is waiting and the previous batch was acknowledged (STYLE.md 3, R24).
+ */
+class PollSession {
+  readonly id = randomUUID()
+  readonly session: Session
+  readonly connection: Connection
+  lastActivityMs = Date.now()
+  #lastInboundSeq = 0
+  #batchSeq = 0
+  #ready: { frames: readonly Uint8Array[]; done: () => void } | null = null
+  #unacked: { batch: Batch; done: () => void } | null = null
+  #waiter: Waiter | null = null
+  #closedWith: CloseReason | null = null
+
+  constructor(
+    readonly docId: string,
+    role: 'edit' | 'view',
+    wantsAcks: boolean,
+    viewerName: string,
+    registry: RoomRegistry,
+    maxQueuedBytes: number,
+  ) {
+    this.session = new Session(
+      { id: this.id, role, wantsAcks, viewerName },
+      {
+        write: (frames, done) => {
+          this.#ready = { frames, done }
+          this.#deliver()
+        },
+        end: (reason) => {
+          this.#closedWith = reason
+          this.#ready = null
+          this.#unacked = null
+          this.#settle({ kind: 'closed', reason })
+        },
+      },
+      { maxQueuedBytes },
+    )
+    this.connection = registry.connect(docId, this.session)
+    this.session.onClose(() => this.connection.close())
+  }
+
+  get closedWith(): CloseReason | null {
+    return this.#closedWith
+  }
+
+  get isWaiting(): boolean {
+    return this.#waiter !== null
+  }
+
+  /** Applies a POSTed batch once: a retried POST with a seen seq is acknowledged, not re-applied. */
+  receive(seq: number, frames: readonly Uint8Array[]): 'applied' | 'duplicate' | 'out-of-order' {
+    this.lastActivityMs = Date.now()
+    if (seq <= this.#lastInboundSeq) return 'duplicate'
+    if (seq !== this.#lastInboundSeq + 1) return 'out-of-order'
+    this.#lastInboundSeq = seq
+    for (const frame of frames) this.connection.receive(frame)
+    return 'applied'
+  }
+
+  poll(ack: number, waitMs: number, signal: AbortSignal): Promise<PollOutcome> {
+    this.lastActivityMs = Date.now()
+    if (this.#closedWith) return Promise.resolve({ kind: 'closed', reason: this.#closedWith })
+    // One poll at a time: a newer poll ends the older one with an empty answer.
+    this.#settle({ kind: 'batch', batch: null })
+    if (this.#unacked) {
+      if (ack < this.#unacked.batch.seq) return Promise.resolve({ kind: 'batch', batch: this.#unacked.batch })
+      const { done } = this.#unacked
+      this.#unacked = null
+      done() // may write the next batch into #ready at once
+    }
+    if (this.#ready) return Promise.resolve({ kind: 'batch', batch: this.#take() })
+    if (waitMs === 0) return Promise.resolve({ kind: 'batch', batch: null })
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#settle({ kind: 'batch', batch: null }), waitMs)
+      this.#waiter = { resolve, timer }
+      signal.addEventListener('abort', () => {
+        if (this.#waiter?.resolve === resolve) this.#settle({ kind: 'batch', batch: null })
+      })
+    })
+  }
+
+  #deliver(): void {
+    if (!this.#waiter || !this.#ready) return
+    this.#settle({ kind: 'batch', batch: this.#take() })
+  }
+
+  #take(): Batch {
+    const ready = this.#ready
+    if (!ready) throw new Error('nothing ready')
+    this.#ready = null
+    const batch = { seq: ++this.#batchSeq, frames: ready.frames }
+    this.#unacked = { batch, done: ready.done }
+    return batch
+  }
+
+  #settle(outcome: PollOutcome): void {
+    const waiter = this.#waiter
+    if (!waiter) return
+    this.#waiter = null
+    clearTimeout(waiter.timer)
+    this.lastActivityMs = Date.now()
+    waiter.resolve(outcome)
+  }
+}
+
+/** How long a closed session's reason is kept, so its client learns why (links reset, …). */
+const TOMBSTONE_MS = 60_000
+
+type SessionRequest = FastifyRequest<{
+  Params: { id: string; sid: string }
+  Querystring: { k?: string; seq?: string; ack?: string; wait?: string }
+}>
+
+/**
+ * HTTP long polling (docs/PROTOCOL.md §8): the same protocol frames as WebSocket, sent in POST
+ * bodies and received by a held GET. Also serves short polling (`wait=0`).
+ */
+export function createLongPollTransport(options: LongPollOptions): LongPollTransport {
+  const sessions = new Map<string, PollSession>()
+  const tombstones = new Map<string, { reason: CloseReason; at: number }>()
+  const sweeper = setInterval(sweep, Math.min(5_000, options.idleTimeoutMs / 2))
+  sweeper.unref()
+
+  function sweep(): void {
+    const now = Date.now()
+    for (const poll of sessions.values()) {
+      if (!poll.isWaiting && now - poll.lastActivityMs > options.idleTimeoutMs) {
+        poll.session.close(CLOSE_REASONS.sessionExpired)
+      }
+    }
+    for (const [id, tombstone] of tombstones) if (now - tombstone.at > TOMBSTONE_MS) tombstones.delete(id)
+  }
+
+  function track(poll: PollSession): void {
+    sessions.set(poll.id, poll)
+    poll.session.onClose((reason) => {
+      sessions.delete(poll.id)
+      tombstones.set(poll.id, { reason, at: Date.now() })
+      options.log.info({ docId: poll.docId, session: poll.id, reason: reason.text }, 'connection closed')
+    })
+  }
+
+  /** The token is checked on every request (R17), then the session must belong to the document. */
+  async function find(request: SessionRequest, reply: FastifyReply): Promise<PollSession | null> {
+    const access = await options.authorize(request.params.id, request.query.k ?? null)
+    if (!access.ok) {
+      await send(reply, access.reason)
+      return null
+    }
+    const poll = sessions.get(request.params.sid)
+    if (!poll || poll.docId !== request.params.id) {
+      await send(reply, tombstones.get(request.params.sid)?.reason ?? CLOSE_REASONS.sessionExpired)
+      return null
+    }
+    return poll
+  }
+
+  function register(app: FastifyInstance): void {
+    app.addContentTypeParser(
+      'application/octet-stream',
+      { parseAs: 'buffer', bodyLimit: options.maxMessageBytes },
+      (_request, body, done) => done(null, body),
+    )
+
+    app.post(
+      '/api/docs/:id/lp',
+      async (
+        request: FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string> }>,
+        reply,
+      ) => {
+        const access = await options.authorize(request.params.id, request.query['k'] ?? null)
+        if (!access.ok) return send(reply, access.reason)
+        const poll = new PollSession(
+          request.params.id,
+          access.role,
+          request.query['ack'] === '1',
+          (request.query['name'] ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
+          options.registry,
+          options.maxQueuedBytes,
+        )
+        track(poll)
+        options.log.info(
+          { docId: poll.docId, session: poll.id, role: access.role, transport: 'longpoll' },
+          'connection opened',
+        )
+        return reply.code(201).send({
+          sessionId: poll.id,
+          pollTimeoutMs: options.pollTimeoutMs,
+          idleTimeoutMs: options.idleTimeoutMs,
+        })
+      },
+    )
+
+    app.post('/api/docs/:id/lp/:sid', async (request: SessionRequest, reply) => {
+      const poll = await find(request, reply)
+      if (!poll) return reply
+      const seq = Number(request.query.seq)
+      if (!Number.isSafeInteger(seq) || seq < 1) return send(reply, CLOSE_REASONS.malformedMessage)
+      let frames: Uint8Array[]
+      try {
+        frames = decodeFrameBatch(toBytes(request.body))
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error
+        poll.session.close(CLOSE_REASONS.malformedMessage)
+        return send(reply, CLOSE_REASONS.malformedMessage)
+      }
+      const result = poll.receive(seq, frames)
+      if (result === 'out-of-order') return send(reply, CLOSE_REASONS.conflict)
+      if (poll.closedWith) return send(reply, poll.closedWith)
+      return reply.code(204).send()
+    })
+
+    app.get('/api/docs/:id/lp/:sid', async (request: SessionRequest, reply) => {
+      const poll = await find(request, reply)
+      if (!poll) return reply
+      const ack = Number(request.query.ack ?? '0')
+      const waitMs = request.query.wait === '0' ? 0 : options.pollTimeoutMs
+      const aborted = new AbortController()
+      request.raw.on('close', () => aborted.abort())
+      const outcome = await poll.poll(Number.isSafeInteger(ack) ? ack : 0, waitMs, aborted.signal)
+      if (outcome.kind === 'closed') return send(reply, outcome.reason)
+      reply.header('Cache-Control', 'no-store')
+      if (!outcome.batch) return reply.code(204).send()
+      return reply
+        .code(200)
+        .header('Content-Type', 'application/octet-stream')
+        .header('X-Tandem-Batch', String(outcome.batch.seq))
+        .send(Buffer.from(encodeFrameBatch(outcome.batch.frames)))
+    })
+
+    app.delete('/api/docs/:id/lp/:sid', async (request: SessionRequest, reply) => {
+      const poll = await find(request, reply)
+      if (!poll) return reply
+      poll.session.close(CLOSE_REASONS.normal)
+      return reply.code(204).send()
+    })
+  }
+
+  return {
+    register,
+    get connectionCount() {
+      return sessions.size
+    },
+    close(reason) {
+      clearInterval(sweeper)
+      for (const poll of [...sessions.values()]) poll.session.close(reason)
+    },
+  }
+}
+
+function send(reply: FastifyReply, reason: CloseReason): FastifyReply {
+  return reply.code(reason.status).send({ error: reason.text, code: reason.code })
+}
+
+function toBytes(body: unknown): Uint8Array {
+  if (Buffer.isBuffer(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  return new Uint8Array()
+}
