@@ -26,12 +26,12 @@ export class ApiError extends Error {
 }
 
 export function createDocument(): Promise<DocumentLinks> {
-  return requestLinks('/api/docs', { method: 'POST' }, 201)
+  return requestLinks('/api/docs', { method: 'POST' }, 201, null)
 }
 
 /** Needs the edit token: a view token is refused with `readOnly` (4405). */
 export function fetchLinks(docId: string, editToken: string): Promise<DocumentLinks> {
-  return requestLinks(`/api/docs/${encodeURIComponent(docId)}/links`, withToken(editToken), 200)
+  return requestLinks(`/api/docs/${encodeURIComponent(docId)}/links`, withToken(editToken), 200, docId)
 }
 
 /**
@@ -43,6 +43,7 @@ export function resetLinks(docId: string, editToken: string): Promise<DocumentLi
     `/api/docs/${encodeURIComponent(docId)}/links/reset`,
     { ...withToken(editToken), method: 'POST' },
     200,
+    docId,
   )
 }
 
@@ -50,7 +51,13 @@ function withToken(token: string): RequestInit {
   return { headers: { Authorization: `Bearer ${token}` } }
 }
 
-async function requestLinks(path: string, init: RequestInit, expectedStatus: number): Promise<DocumentLinks> {
+/** `docId`: the document asked about, which the reply may leave out; null when creating one. */
+async function requestLinks(
+  path: string,
+  init: RequestInit,
+  expectedStatus: number,
+  docId: string | null,
+): Promise<DocumentLinks> {
   let response: Response
   try {
     response = await fetch(path, init)
@@ -58,9 +65,9 @@ async function requestLinks(path: string, init: RequestInit, expectedStatus: num
     throw new ApiError('the server cannot be reached')
   }
   if (response.status !== expectedStatus) throw await errorFrom(response)
-  const body: unknown = await response.json()
-  if (!isDocumentLinks(body)) throw new ApiError('the server sent an unexpected reply')
-  return body
+  const links = toDocumentLinks(await response.json().catch(() => null), docId)
+  if (links === null) throw new ApiError('the server sent an unexpected reply')
+  return links
 }
 
 /** Errors are `{ error, code }` with a catalogue close code (docs/PROTOCOL.md §4). */
@@ -76,19 +83,20 @@ async function errorFrom(response: Response): Promise<ApiError> {
   return new ApiError(reason?.text ?? `the server answered ${response.status}`, reason)
 }
 
-function isDocumentLinks(value: unknown): value is DocumentLinks {
-  if (typeof value !== 'object' || value === null) return false
-  const { id, editToken, viewToken, editUrl, viewUrl } = value as Record<string, unknown>
-  return (
+function toDocumentLinks(value: unknown, docId: string | null): DocumentLinks | null {
+  if (typeof value !== 'object' || value === null) return null
+  const { id = docId, editToken, viewToken, editUrl, viewUrl } = value as Record<string, unknown>
+  const isValid =
     typeof id === 'string' &&
     isValidDocId(id) &&
+    (docId === null || id === docId) &&
     typeof editToken === 'string' &&
     editToken !== '' &&
     typeof viewToken === 'string' &&
     viewToken !== '' &&
     isSitePath(editUrl) &&
     isSitePath(viewUrl)
-  )
+  return isValid ? { id, editToken, viewToken, editUrl, viewUrl } : null
 }
 
 /** We navigate to these: `//host/…` would leave the site. */

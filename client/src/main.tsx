@@ -6,7 +6,8 @@ import { routeFromPath, type Route } from './route.ts'
 import './styles.css'
 
 // The editor (Tiptap, ProseMirror, Yjs) is most of the bundle; the home page should not wait for it.
-const EditorPage = lazy(async () => ({ default: (await import('./pages/EditorPage.tsx')).EditorPage }))
+const EditorPage = lazy(async () => ({ default: (await import('./pages/documentPages.ts')).EditorPage }))
+const ViewerPage = lazy(async () => ({ default: (await import('./pages/documentPages.ts')).ViewerPage }))
 
 function Page({ route }: { route: Route }) {
   switch (route.kind) {
@@ -16,6 +17,12 @@ function Page({ route }: { route: Route }) {
       return (
         <Suspense fallback={<div className="editor-page" aria-busy="true" />}>
           <EditorPage key={route.docId} docId={route.docId} />
+        </Suspense>
+      )
+    case 'viewer':
+      return (
+        <Suspense fallback={<div className="editor-page" aria-busy="true" />}>
+          <ViewerPage key={route.docId} docId={route.docId} />
         </Suspense>
       )
     case 'notFound':

@@ -6,13 +6,8 @@ import {
   resolveIdentity,
   saveIdentity,
   searchWithoutName,
-  type KeyValueStore,
 } from '../src/editor/identity.ts'
-
-function memoryStore(initial: Record<string, string> = {}): KeyValueStore & { data: Map<string, string> } {
-  const data = new Map(Object.entries(initial))
-  return { data, getItem: (key) => data.get(key) ?? null, setItem: (key, value) => void data.set(key, value) }
-}
+import { memoryStore } from './memoryStore.ts'
 
 describe('identity', () => {
   it('normalizes names and rejects empty or overlong ones', () => {

@@ -5,6 +5,7 @@ import { connectionLabel, saveLabel, secondsUntil, transportLabel } from '../src
 describe('status badge text', () => {
   it('names the transport', () => {
     expect(transportLabel('websocket')).toBe('WebSocket')
+    expect(transportLabel('sse')).toBe('SSE')
   })
 
   it('describes every connection state', () => {

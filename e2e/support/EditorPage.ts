@@ -1,35 +1,33 @@
 import { expect, type Locator, type Page } from '@playwright/test'
+import { DocumentSurface, withName } from './DocumentSurface.ts'
 
-const CARET = '.collaboration-carets__caret'
-const CARET_LABEL = '.collaboration-carets__label'
+/** The two absolute links the share dialog shows. */
+export interface SharedLinks {
+  readonly editLink: string
+  readonly viewLink: string
+}
 
-/** The document editor at `/d/<docId>`, as one user sees it. */
-export class EditorPage {
-  readonly content: Locator
+/** The document editor at `/d/<docId>?k=<editToken>`, as one user sees it. */
+export class EditorPage extends DocumentSurface {
   readonly saveState: Locator
-  readonly connectionState: Locator
-  readonly transport: Locator
-  readonly statusBadge: Locator
-  readonly presenceUsers: Locator
+  readonly shareButton: Locator
+  readonly shareDialog: Locator
+  readonly shareEditLink: Locator
+  readonly shareViewLink: Locator
 
-  constructor(readonly page: Page) {
-    this.content = page.locator('.ProseMirror')
+  constructor(page: Page) {
+    super(page)
     this.saveState = page.getByTestId('save-state')
-    this.connectionState = page.getByTestId('connection-state')
-    this.transport = page.getByTestId('transport')
-    this.statusBadge = page.getByTestId('status-badge')
-    this.presenceUsers = page.getByTestId('presence-list').getByTestId('presence-user')
+    this.shareButton = page.getByTestId('share-button')
+    this.shareDialog = page.getByTestId('share-dialog')
+    this.shareEditLink = page.getByTestId('share-edit-link')
+    this.shareViewLink = page.getByTestId('share-view-link')
   }
 
-  /** Opens the document as `name` (skipping the name prompt) and waits for the first sync. */
-  async goto(docId: string, name: string): Promise<void> {
-    await this.page.goto(`/d/${docId}?name=${encodeURIComponent(name)}`)
+  /** Opens an edit link as `name` (skipping the name prompt) and waits for the first sync. */
+  async goto(editLink: string, name: string): Promise<void> {
+    await this.page.goto(withName(editLink, name))
     await this.waitSynced()
-  }
-
-  async waitSynced(): Promise<void> {
-    await expect(this.connectionState).toHaveAttribute('data-state', 'connected')
-    await expect(this.statusBadge).toHaveAttribute('data-synced', 'true')
   }
 
   /** Types at the caret, like a person (one key event per character). */
@@ -49,30 +47,39 @@ export class EditorPage {
     await this.page.keyboard.press('ControlOrMeta+End')
   }
 
-  /**
-   * The document as plain text, one line per top-level block. Others' carets are widgets inside
-   * the text (their labels hold names), so they are left out.
-   */
-  async text(): Promise<string> {
-    return this.content.evaluate((root, caretSelector) => {
-      const copy = root.cloneNode(true) as Element
-      copy.querySelectorAll(caretSelector).forEach((caret) => caret.remove())
-      return Array.from(copy.children, (block) => block.textContent ?? '').join('\n')
-    }, CARET)
-  }
-
-  /** Names on the other people's carets shown in this editor, sorted. */
-  async caretNames(): Promise<string[]> {
-    const names = await this.content.locator(CARET_LABEL).allTextContents()
-    return names.sort()
-  }
-
-  /** Names in the presence list, as shown (you first). */
-  async presenceNames(): Promise<string[]> {
-    return this.presenceUsers.locator('.presence-name').allTextContents()
-  }
-
   async waitSaved(): Promise<void> {
     await expect(this.saveState).toHaveText('Saved')
+  }
+
+  /** Opens the share dialog and reads both links once they have loaded. */
+  async openShare(): Promise<SharedLinks> {
+    await this.shareButton.click()
+    await expect(this.shareDialog).toBeVisible()
+    return this.sharedLinks()
+  }
+
+  async closeShare(): Promise<void> {
+    await this.shareDialog.getByRole('button', { name: 'Close' }).click()
+    await expect(this.shareDialog).toBeHidden()
+  }
+
+  /** "Reset links" in the share dialog, confirmed; returns the new links and closes the dialog. */
+  async resetLinks(): Promise<SharedLinks> {
+    const before = await this.openShare()
+    await this.page.getByTestId('share-reset').click()
+    await this.page.getByTestId('share-reset-confirm').click()
+    await expect(this.shareEditLink).not.toHaveValue(before.editLink)
+    const after = await this.sharedLinks()
+    await this.closeShare()
+    return after
+  }
+
+  private async sharedLinks(): Promise<SharedLinks> {
+    await expect(this.shareEditLink).toHaveValue(/^https?:\/\/.+\/d\/.+\?k=.+/)
+    await expect(this.shareViewLink).toHaveValue(/^https?:\/\/.+\/v\/.+\?k=.+/)
+    return {
+      editLink: await this.shareEditLink.inputValue(),
+      viewLink: await this.shareViewLink.inputValue(),
+    }
   }
 }

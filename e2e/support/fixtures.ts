@@ -1,14 +1,29 @@
-import { test as base, expect, type Browser, type Page } from '@playwright/test'
+import { test as base, expect, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { EditorPage } from './EditorPage.ts'
 import { startServer, type TandemServer } from './server.ts'
+import { ViewerPage } from './ViewerPage.ts'
 
-/** One person at one browser: their own context (storage, cookies), page and editor. */
+/** A new document, as `POST /api/docs` answers: its id and both capability links. */
+export interface CreatedDoc {
+  readonly id: string
+  readonly editToken: string
+  readonly viewToken: string
+  /** `/d/<id>?k=<editToken>` */
+  readonly editUrl: string
+  /** `/v/<id>?k=<viewToken>` */
+  readonly viewUrl: string
+}
+
+/** One person at one browser: their own context (storage, cookies), page, editor and viewer. */
 export interface Actor {
   readonly name: string
   readonly page: Page
   readonly editor: EditorPage
-  /** Opens a document as this person and waits until it is synced. */
-  open(docId: string): Promise<void>
+  readonly viewer: ViewerPage
+  /** Opens an edit link as this person and waits until it is synced. */
+  open(editLink: string): Promise<void>
+  /** Opens a view link as this person and waits until it is synced. */
+  view(viewLink: string): Promise<void>
   /** Closes the browser context, as when the person closes their browser. */
   close(): Promise<void>
   /** Uncaught exceptions in the page so far; the fixture fails the test unless this stays empty. */
@@ -20,8 +35,10 @@ interface Fixtures {
   server: TandemServer
   /** Opens a new browser context for a named person; all are closed after the test. */
   newActor: (name: string) => Promise<Actor>
-  /** Creates a document through the REST API and returns its id. */
-  createDoc: () => Promise<string>
+  /** Creates a document through the REST API and returns its id and links. */
+  createDoc: () => Promise<CreatedDoc>
+  /** The document's plain text on the server (`GET /api/docs/:id/text`), read with `token`. */
+  serverText: (docId: string, token: string) => Promise<string>
 }
 
 export const test = base.extend<Fixtures>({
@@ -64,9 +81,12 @@ export const test = base.extend<Fixtures>({
     await use(async () => {
       const response = await request.post('/api/docs')
       if (response.status() !== 201) throw new Error(`POST /api/docs answered ${response.status()}`)
-      const body = (await response.json()) as { id: string }
-      return body.id
+      return (await response.json()) as CreatedDoc
     })
+  },
+
+  serverText: async ({ request }, use) => {
+    await use((docId, token) => readServerText(request, docId, token))
   },
 })
 
@@ -76,20 +96,31 @@ async function openActor(browser: Browser, baseURL: string, name: string): Promi
   const context = await browser.newContext({ baseURL })
   const page = await context.newPage()
   const editor = new EditorPage(page)
+  const viewer = new ViewerPage(page)
   const errors = collectPageErrors(page)
   let isClosed = false
   return {
     name,
     page,
     editor,
+    viewer,
     errors,
-    open: (docId) => editor.goto(docId, name),
+    open: (editLink) => editor.goto(editLink, name),
+    view: (viewLink) => viewer.goto(viewLink, name),
     async close() {
       if (isClosed) return
       isClosed = true
       await context.close()
     },
   }
+}
+
+async function readServerText(request: APIRequestContext, docId: string, token: string): Promise<string> {
+  const response = await request.get(`/api/docs/${docId}/text`, {
+    headers: { Authorization: `Bearer ${token}` },
+  })
+  if (response.status() !== 200) throw new Error(`GET /api/docs/${docId}/text answered ${response.status()}`)
+  return response.text()
 }
 
 /** A client crash should fail the test that caused it, not surface later as a confusing timeout. */

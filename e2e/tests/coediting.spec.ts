@@ -9,10 +9,10 @@ test("[R1][R4] two editors type concurrently and converge; each sees the other's
   createDoc,
   newActor,
 }) => {
-  const docId = await createDoc()
+  const doc = await createDoc()
   const alice = await newActor('Alice')
   const bob = await newActor('Bob')
-  await Promise.all([alice.open(docId), bob.open(docId)])
+  await Promise.all([alice.open(doc.editUrl), bob.open(doc.editUrl)])
 
   // One line each, so each person types at their own place and each input stays in one piece;
   // two carets at the same spot would interleave keystrokes, which is correct but not checkable.

@@ -7,16 +7,16 @@ const RECONNECT_TIMEOUT_MS = 30_000
 
 test('[R12][R7] edits typed while the server is down are kept, then sent and saved when it returns', async ({
   server,
-  request,
   createDoc,
+  serverText,
   newActor,
 }) => {
-  const docId = await createDoc()
+  const doc = await createDoc()
   const alice = await newActor('Alice')
-  await alice.open(docId)
+  await alice.open(doc.editUrl)
   await alice.editor.placeCaretAtEnd()
   await alice.editor.type(ONLINE_TEXT)
-  await expect.poll(async () => (await request.get(`/api/docs/${docId}/text`)).text()).toBe(ONLINE_TEXT)
+  await expect.poll(() => serverText(doc.id, doc.editToken)).toBe(ONLINE_TEXT)
   await alice.editor.waitSaved()
 
   await server.stop()
@@ -31,9 +31,9 @@ test('[R12][R7] edits typed while the server is down are kept, then sent and sav
   })
   await alice.editor.waitSaved()
   const expected = `${ONLINE_TEXT}${OFFLINE_TEXT}`
-  expect(await (await request.get(`/api/docs/${docId}/text`)).text()).toBe(expected)
+  expect(await serverText(doc.id, doc.editToken)).toBe(expected)
 
   const bob = await newActor('Bob')
-  await bob.open(docId)
+  await bob.open(doc.editUrl)
   await expect.poll(() => bob.editor.text()).toBe(expected)
 })

@@ -1,7 +1,6 @@
 import { useCallback, useState } from 'react'
 import { resetLinks, type DocumentLinks } from '../api.ts'
 import { rememberDoc, tokenFor } from '../links.ts'
-import { documentPath } from '../route.ts'
 import type { KeyValueStore } from '../storage.ts'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
 import type { Identity } from './identity.ts'
@@ -14,6 +13,7 @@ import { useRememberedDoc } from './useRememberedDoc.ts'
 import { useSyncSession, type SyncSession } from './useSyncSession.ts'
 import { useUnsavedGuard } from './useUnsavedGuard.ts'
 import { ViewerCount } from './ViewerCount.tsx'
+import { wayOutOf } from './wayOut.ts'
 
 interface Props {
   readonly docId: string
@@ -50,7 +50,6 @@ function LiveDocument({
   // expected and the new session replaces it, so it is not shown.
   const isOwnReset = isResetting || session.token !== token
   const refusal = status.connection.kind === 'refused' && !isOwnReset ? status.connection.reason : null
-  const newerToken = refusal === null ? null : tokenFor(store, docId, 'edit')
 
   const onLinksLoaded = useCallback(
     (links: DocumentLinks) =>
@@ -97,9 +96,12 @@ function LiveDocument({
         <RefusalBanner
           reason={refusal}
           mode="edit"
-          newerLinkPath={
-            newerToken !== null && newerToken !== token ? documentPath('edit', docId, newerToken) : null
-          }
+          wayOut={wayOutOf(refusal, {
+            mode: 'edit',
+            docId,
+            token,
+            storedToken: tokenFor(store, docId, 'edit'),
+          })}
         />
       )}
       <main className="editor-surface">

@@ -1,8 +1,15 @@
 import { useState, type FormEvent } from 'react'
 import { MAX_NAME_LENGTH, normalizeName } from './identity.ts'
 
-/** Asked once per browser: the name others see on your caret and in the presence list. */
-export function NameDialog({ onSubmit }: { onSubmit: (name: string) => void }) {
+interface Props {
+  readonly onSubmit: (name: string) => void
+  /** Given on the viewer page: viewers may stay anonymous, editors may not. */
+  readonly onSkip?: () => void
+}
+
+/** Asked once per browser: the name others see on your caret, in the presence list or as a viewer. */
+export function NameDialog({ onSubmit, onSkip }: Props) {
+  const isViewer = onSkip !== undefined
   const [value, setValue] = useState('')
   const [hasTried, setHasTried] = useState(false)
   const name = normalizeName(value)
@@ -24,7 +31,12 @@ export function NameDialog({ onSubmit }: { onSubmit: (name: string) => void }) {
         noValidate
       >
         <h2 id="name-dialog-title">What should others call you?</h2>
-        <p className="muted">Your name appears next to your cursor. It is remembered on this device.</p>
+        <p className="muted">
+          {isViewer
+            ? 'Editors see who is watching. You can also stay anonymous.'
+            : 'Your name appears next to your cursor.'}{' '}
+          It is remembered on this device.
+        </p>
         <label htmlFor="display-name">Display name</label>
         <input
           id="display-name"
@@ -41,9 +53,16 @@ export function NameDialog({ onSubmit }: { onSubmit: (name: string) => void }) {
             Enter a name of 1–{MAX_NAME_LENGTH} characters.
           </p>
         )}
-        <button type="submit" className="button button-primary">
-          Join document
-        </button>
+        <div className="dialog-actions">
+          <button type="submit" className="button button-primary">
+            {isViewer ? 'View document' : 'Join document'}
+          </button>
+          {isViewer && (
+            <button type="button" className="button" onClick={onSkip}>
+              Stay anonymous
+            </button>
+          )}
+        </div>
       </form>
     </div>
   )

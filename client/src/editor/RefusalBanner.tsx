@@ -1,30 +1,30 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { LinkMode } from '../route.ts'
+import type { WayOut } from './wayOut.ts'
 
 interface Props {
   readonly reason: CloseReason
   readonly mode: LinkMode
-  /** A different, newer link this browser holds for the document (e.g. reset in another tab). */
-  readonly newerLinkPath: string | null
+  readonly wayOut: WayOut | null
 }
 
 /** Why the server turned this page away for good, and what the person can do about it. */
-export function RefusalBanner({ reason, mode, newerLinkPath }: Props) {
+export function RefusalBanner({ reason, mode, wayOut }: Props) {
   const isLinkProblem = reason === CLOSE_REASONS.forbidden || reason === CLOSE_REASONS.unauthorized
   return (
     <div className="banner" role="alert" data-testid="refusal">
       {isLinkProblem ? (
         <p>
-          This link no longer opens the document: {reason.text}. Links stop working when someone resets
-          them; ask an editor for the current {mode === 'edit' ? 'edit' : 'view'} link.
+          This link does not open the document: {reason.text}. Ask an editor for the current{' '}
+          {mode === 'edit' ? 'edit' : 'view'} link.
         </p>
       ) : (
         <p>This document cannot be opened: {reason.text}.</p>
       )}
       {mode === 'edit' && <p>Edits on this page that were not saved yet will not be kept.</p>}
-      {newerLinkPath !== null && (
+      {wayOut !== null && (
         <p>
-          <a href={newerLinkPath}>Open the newer link saved in this browser</a>
+          <a href={wayOut.path}>{wayOut.label}</a>
         </p>
       )}
     </div>

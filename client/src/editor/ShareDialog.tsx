@@ -158,8 +158,8 @@ function ResetSection({ state, save, setState, reset }: BodyProps) {
       return (
         <div className="share-reset share-reset-confirm" role="group" aria-label="Confirm reset">
           <p>
-            Both links stop working at once, and everyone using them, viewers included, is disconnected.
-            You keep editing here with the new edit link.
+            Both links stop working at once, and everyone using them, viewers included, is disconnected. You
+            keep editing here with the new edit link.
           </p>
           {isWaitingForSave && <p className="muted">Waiting until your latest edits are saved…</p>}
           <div className="dialog-actions">

@@ -30,7 +30,8 @@ function inlineText(node: Y.XmlElement | Y.XmlText | Y.XmlHook): string {
   if (!Array.isArray(delta)) return ''
   return delta
     .map((op: unknown) => {
-      const insert: unknown = typeof op === 'object' && op !== null ? (op as { insert?: unknown }).insert : null
+      const insert: unknown =
+        typeof op === 'object' && op !== null ? (op as { insert?: unknown }).insert : null
       return typeof insert === 'string' ? insert : ''
     })
     .join('')

@@ -5,6 +5,8 @@ import type { ConnectionState, SaveState, TransportName } from '../sync/index.ts
 const TRANSPORT_LABELS: Record<TransportName, string> = {
   websocket: 'WebSocket',
   sse: 'SSE',
+  longpoll: 'Long polling',
+  poll: 'Polling',
 }
 
 export function transportLabel(transport: TransportName): string {

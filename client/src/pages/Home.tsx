@@ -1,7 +1,9 @@
 import { MAX_DOC_ID_LENGTH } from '@tandem/shared'
-import { useState, type FormEvent } from 'react'
+import { useMemo, useState, type FormEvent } from 'react'
 import { createDocument } from '../api.ts'
-import { docIdFromInput, editorPath } from '../route.ts'
+import { rememberDoc, rememberedDoc, rememberedDocs, type RememberedDoc } from '../links.ts'
+import { documentPath, openTargetFromInput } from '../route.ts'
+import { browserStore, type KeyValueStore } from '../storage.ts'
 
 type CreateState =
   | { readonly kind: 'idle' }
@@ -9,6 +11,8 @@ type CreateState =
   | { readonly kind: 'failed'; readonly message: string }
 
 export function Home() {
+  const store = useMemo(browserStore, [])
+  const [docs] = useState(() => rememberedDocs(store))
   const [create, setCreate] = useState<CreateState>({ kind: 'idle' })
   const [openInput, setOpenInput] = useState('')
   const [openError, setOpenError] = useState<string | null>(null)
@@ -16,8 +20,10 @@ export function Home() {
   const onNewDocument = async (): Promise<void> => {
     setCreate({ kind: 'creating' })
     try {
-      const { url } = await createDocument()
-      window.location.assign(url)
+      const links = await createDocument()
+      // Freshly issued, so both are good: the home list shows the view link from the start.
+      rememberDoc(store, links.id, { editToken: links.editToken, viewToken: links.viewToken })
+      window.location.assign(links.editUrl)
     } catch (error) {
       setCreate({ kind: 'failed', message: error instanceof Error ? error.message : String(error) })
     }
@@ -25,12 +31,9 @@ export function Home() {
 
   const onOpen = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault()
-    const docId = docIdFromInput(openInput)
-    if (docId === null) {
-      setOpenError(`A document id is 1–${MAX_DOC_ID_LENGTH} letters, digits, “-” or “_”.`)
-      return
-    }
-    window.location.assign(editorPath(docId))
+    const result = pathToOpen(store, openInput)
+    if (result.kind === 'error') setOpenError(result.message)
+    else window.location.assign(result.path)
   }
 
   return (
@@ -63,7 +66,7 @@ export function Home() {
               name="docId"
               autoComplete="off"
               spellCheck={false}
-              placeholder="e.g. q3Zx9_hT2aBc"
+              placeholder="Paste a link, e.g. https://…/d/q3Zx9_hT2aBc?k=…"
               value={openInput}
               aria-invalid={openError !== null}
               aria-describedby={openError === null ? undefined : 'open-doc-error'}
@@ -83,6 +86,77 @@ export function Home() {
           )}
         </form>
       </section>
+
+      {docs.length > 0 && <RecentDocuments docs={docs} />}
     </main>
+  )
+}
+
+type OpenResult =
+  { readonly kind: 'path'; readonly path: string } | { readonly kind: 'error'; readonly message: string }
+
+/** A pasted link opens as given; a bare id only with a token this browser remembers. */
+function pathToOpen(store: KeyValueStore, input: string): OpenResult {
+  const target = openTargetFromInput(input)
+  if (target === null) {
+    return {
+      kind: 'error',
+      message: `Paste a document link, or an id of 1–${MAX_DOC_ID_LENGTH} letters, digits, “-” or “_”.`,
+    }
+  }
+  if (target.kind === 'link')
+    return { kind: 'path', path: documentPath(target.mode, target.docId, target.token) }
+  const path = openPathOf(rememberedDoc(store, target.docId))
+  if (path !== null) return { kind: 'path', path }
+  return {
+    kind: 'error',
+    message: `This browser has no link for “${target.docId}”. Paste the whole link, ending in ?k=…`,
+  }
+}
+
+/** Editing wins over viewing when this browser holds both. */
+function openPathOf(doc: RememberedDoc | null): string | null {
+  if (doc?.editToken != null) return documentPath('edit', doc.docId, doc.editToken)
+  if (doc?.viewToken != null) return documentPath('view', doc.docId, doc.viewToken)
+  return null
+}
+
+const OPENED_AT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+
+/** The documents this browser has opened, newest first (links/localStorage, not the server). */
+function RecentDocuments({ docs }: { docs: readonly RememberedDoc[] }) {
+  return (
+    <section className="card">
+      <h2 className="card-title">Your documents</h2>
+      <ul className="recent-docs" data-testid="recent-docs">
+        {docs.map((doc) => (
+          <li key={doc.docId} className="recent-doc" data-testid="recent-doc" data-doc-id={doc.docId}>
+            <a className="recent-doc-title" href={openPathOf(doc) ?? undefined}>
+              {doc.title ?? 'Untitled'}
+            </a>
+            <span className="recent-doc-meta">
+              <span className="doc-id">{doc.docId}</span>
+              {doc.openedAtMs > 0 && (
+                <time className="muted" dateTime={new Date(doc.openedAtMs).toISOString()}>
+                  {OPENED_AT.format(doc.openedAtMs)}
+                </time>
+              )}
+            </span>
+            <span className="recent-doc-links">
+              {doc.editToken !== null && (
+                <a href={documentPath('edit', doc.docId, doc.editToken)} data-testid="recent-doc-edit-link">
+                  Edit link
+                </a>
+              )}
+              {doc.viewToken !== null && (
+                <a href={documentPath('view', doc.docId, doc.viewToken)} data-testid="recent-doc-view-link">
+                  View link
+                </a>
+              )}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
   )
 }

@@ -2,6 +2,7 @@ import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason, type Mes
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts'
+import { TransportPlan, browserFallbackMemory, type FallbackMemory } from './fallback.ts'
 import { LongPollTransport } from './longPollTransport.ts'
 import { SseTransport } from './sseTransport.ts'
 import {
@@ -29,12 +30,22 @@ export interface SyncProviderOptions {
   /** A transport by name (default: WebSocket to edit, SSE to view), or a ready instance. */
   readonly transport?: TransportName | ClientTransport
   readonly backoff?: BackoffOptions
+  /** Where the automatic fallback choice is remembered; defaults to localStorage (R26). */
+  readonly fallbackMemory?: FallbackMemory
+  /** A connection that delivers no message within this time counts as failed (R26). */
+  readonly firstMessageTimeoutMs?: number
 }
+
+/** Background probes of the primary transport while on the fallback (R26). */
+const PROBE_BACKOFF: BackoffOptions = { baseMs: 2_000, maxMs: 60_000 }
+const FIRST_MESSAGE_TIMEOUT_MS = 3_000
 
 /** How one connection attempt ended. */
 interface AttemptOutcome {
   readonly reason: CloseReason | null
   readonly hasSynced: boolean
+  /** Whether any message arrived: a transport that delivers none is blocked (R26). */
+  readonly hasReceived: boolean
 }
 
 /** Per-connection bookkeeping of the saved acks (SPEC R7). */
@@ -55,8 +66,9 @@ interface AckState {
 export class SyncProvider {
   readonly doc: Y.Doc
   readonly awareness: awarenessProtocol.Awareness
-  readonly #transport: ClientTransport
+  readonly #plan: TransportPlan
   readonly #canWrite: boolean
+  readonly #firstMessageTimeoutMs: number
   readonly #backoff: BackoffOptions
   readonly #listeners = new Set<(status: ProviderStatus) => void>()
   readonly #disposers: Disposer[] = []
@@ -65,17 +77,20 @@ export class SyncProvider {
   #ack: AckState = { sentSeq: 0, coveringSeq: 0, isAwaitingResync: false }
   #hasUnsavedEdits = false
   #isPersistFailing = false
-  #wake: (() => void) | null = null
+  readonly #wakers = new Set<() => void>()
+  /** Set when a probe found the primary transport working: reconnect over it at once. */
+  #isSwitching = false
   #syncedWaiters: Array<() => void> = []
 
   constructor(options: SyncProviderOptions) {
     this.doc = options.doc
     this.awareness = new awarenessProtocol.Awareness(this.doc)
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF
-    this.#transport = createTransport(options)
-    this.#canWrite = (options.mode ?? 'edit') === 'edit' && this.#transport.canSend
+    this.#plan = createPlan(options)
+    this.#canWrite = (options.mode ?? 'edit') === 'edit'
+    this.#firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? FIRST_MESSAGE_TIMEOUT_MS
     this.#status = {
-      transport: this.#transport.name,
+      transport: this.#plan.current.name,
       connection: { kind: 'connecting', attempt: 0 },
       isSynced: false,
       save: 'saved',
@@ -88,7 +103,7 @@ export class SyncProvider {
     )
     if (typeof window !== 'undefined') {
       const onPageHide = (): void => this.#removeLocalPresence()
-      const onOnline = (): void => this.#wake?.()
+      const onOnline = (): void => this.#wakeAll()
       window.addEventListener('pagehide', onPageHide)
       window.addEventListener('online', onOnline)
       this.#disposers.push(
@@ -118,7 +133,7 @@ export class SyncProvider {
     this.#removeLocalPresence()
     this.#update({ connection: { kind: 'destroyed' } })
     this.#connection?.close()
-    this.#wake?.()
+    this.#wakeAll()
     for (const dispose of this.#disposers.splice(0)) dispose()
     this.awareness.destroy()
   }
@@ -126,12 +141,24 @@ export class SyncProvider {
   /** The connection lifecycle as one loop (STYLE.md 12): connect, wait for the end, back off. */
   async #connectLoop(): Promise<void> {
     let attempt = 0
+    if (this.#plan.isOnFallback) void this.#probeLoop()
     while (this.#status.connection.kind !== 'destroyed') {
-      this.#update({ connection: { kind: 'connecting', attempt } })
-      const outcome = await this.#runConnection()
+      this.#update({ connection: { kind: 'connecting', attempt }, transport: this.#plan.current.name })
+      const outcome = await this.#runConnection(this.#plan.current)
       if (this.#isDestroyed()) return
+      if (this.#isSwitching) {
+        this.#isSwitching = false
+        attempt = 0
+        continue
+      }
       const reason = outcome.reason
-      if (reason && !reason.isRetryable && reason !== CLOSE_REASONS.normal) {
+      const isRefusal = reason !== null && !reason.isRetryable && reason !== CLOSE_REASONS.normal
+      if (!outcome.hasReceived && !isRefusal && this.#plan.primaryFailed()) {
+        // Blocked (a proxy refusing upgrades, or one that passes no frames): fall back at once.
+        void this.#probeLoop()
+        continue
+      }
+      if (isRefusal) {
         this.#update({ connection: { kind: 'refused', reason } })
         return
       }
@@ -142,14 +169,52 @@ export class SyncProvider {
     }
   }
 
+  /** While on the fallback, probe the primary with backoff; switch back when it answers (R26). */
+  async #probeLoop(): Promise<void> {
+    for (let attempt = 0; this.#plan.isOnFallback && !this.#isDestroyed(); attempt++) {
+      await this.#sleep(backoffDelayMs(attempt, PROBE_BACKOFF))
+      if (!this.#plan.isOnFallback || this.#isDestroyed()) return
+      if (await this.#probe(this.#plan.primary)) {
+        this.#plan.primaryWorks()
+        this.#isSwitching = true
+        this.#connection?.close()
+        return
+      }
+    }
+  }
+
+  /** Opens a transport only to see whether a first message arrives; sends nothing. */
+  #probe(transport: ClientTransport): Promise<boolean> {
+    return new Promise((resolve) => {
+      let connection: TransportConnection | null = null
+      const settle = (works: boolean): void => {
+        clearTimeout(timer)
+        resolve(works)
+        connection?.close()
+      }
+      const timer = setTimeout(() => settle(false), this.#firstMessageTimeoutMs)
+      try {
+        connection = transport.open(
+          { onOpen: () => undefined, onFrame: () => settle(true), onClose: () => settle(false) },
+          { stateVector: () => Y.encodeStateVector(this.doc) },
+        )
+      } catch {
+        settle(false)
+      }
+    })
+  }
+
   #isDestroyed(): boolean {
     return this.#status.connection.kind === 'destroyed'
   }
 
   /** One connection, from open to close. Resolves when it has ended. */
-  #runConnection(): Promise<AttemptOutcome> {
+  #runConnection(transport: ClientTransport): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       let hasSynced = false
+      let hasReceived = false
+      // Not open, or open but silent, after the timeout: treat as blocked (R26).
+      const silence = setTimeout(() => this.#connection?.close(), this.#firstMessageTimeoutMs)
       this.#ack = { sentSeq: 0, coveringSeq: 0, isAwaitingResync: this.#hasUnsavedEdits }
       const handlers: TransportHandlers = {
         onOpen: () => {
@@ -163,25 +228,27 @@ export class SyncProvider {
           }
         },
         onFrame: (frame) => {
+          hasReceived = true
+          clearTimeout(silence)
           if (this.#handleFrame(frame) === 'synced') hasSynced = true
         },
         onClose: (reason) => {
+          clearTimeout(silence)
           this.#connection = null
           this.#isPersistFailing = false
           // Others' presence is only known through the server; without it, it is stale.
           const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.doc.clientID)
           awarenessProtocol.removeAwarenessStates(this.awareness, others, this)
           if (!this.#isDestroyed()) this.#update({ isSynced: false, save: this.#saveState() })
-          resolve({ reason, hasSynced })
+          resolve({ reason, hasSynced, hasReceived })
         },
       }
       try {
-        this.#connection = this.#transport.open(handlers, {
-          stateVector: () => Y.encodeStateVector(this.doc),
-        })
+        this.#connection = transport.open(handlers, { stateVector: () => Y.encodeStateVector(this.doc) })
       } catch {
         // e.g. a malformed URL: treat as a failed attempt and back off.
-        resolve({ reason: null, hasSynced: false })
+        clearTimeout(silence)
+        resolve({ reason: null, hasSynced: false, hasReceived: false })
       }
     })
   }
@@ -239,7 +306,7 @@ export class SyncProvider {
   }
 
   #send(message: Message): void {
-    if (this.#transport.canSend) this.#connection?.send(encodeMessage(message))
+    if (this.#plan.current.canSend) this.#connection?.send(encodeMessage(message))
   }
 
   /** Sends a step2/update and counts it the way the server does (SPEC R7). */
@@ -253,6 +320,7 @@ export class SyncProvider {
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     // A viewer's document only changes through the server; nothing local is ever sent (R20).
     if (origin === this || !this.#canWrite) return
+    if (!this.#plan.current.canSend) return
     this.#hasUnsavedEdits = true
     this.#update({ save: this.#saveState() })
     // Offline edits stay in the doc; the next connection's sync step 2 carries them.
@@ -279,12 +347,16 @@ export class SyncProvider {
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer)
-        this.#wake = null
+        this.#wakers.delete(wake)
         resolve()
       }
       const timer = setTimeout(wake, ms)
-      this.#wake = wake
+      this.#wakers.add(wake)
     })
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#wakers]) wake()
   }
 
   #update(patch: Partial<ProviderStatus>): void {
@@ -301,9 +373,18 @@ export class SyncProvider {
   }
 }
 
-function createTransport(options: SyncProviderOptions): ClientTransport {
-  const transport = options.transport ?? ((options.mode ?? 'edit') === 'edit' ? 'websocket' : 'sse')
-  if (typeof transport !== 'string') return transport
+function createPlan(options: SyncProviderOptions): TransportPlan {
+  const memory = options.fallbackMemory ?? browserFallbackMemory()
+  if (options.transport !== undefined) {
+    const forced =
+      typeof options.transport === 'string' ? createTransport(options, options.transport) : options.transport
+    return new TransportPlan(forced, null, memory)
+  }
+  const primary = createTransport(options, (options.mode ?? 'edit') === 'edit' ? 'websocket' : 'sse')
+  return new TransportPlan(primary, createTransport(options, 'longpoll'), memory)
+}
+
+function createTransport(options: SyncProviderOptions, transport: TransportName): ClientTransport {
   const baseUrl = options.baseUrl ?? globalThis.location.origin
   switch (transport) {
     case 'websocket':

@@ -7,6 +7,7 @@ export type AccessResult =
   { readonly ok: true; readonly role: Role } | { readonly ok: false; readonly reason: CloseReason }
 
 export interface ShareLinks {
+  readonly id: string
   readonly editToken: string
   readonly viewToken: string
   readonly editUrl: string
@@ -36,6 +37,7 @@ export class Access {
     const editToken = this.signer.mint(docId, 'edit', linkKey)
     const viewToken = this.signer.mint(docId, 'view', linkKey)
     return {
+      id: docId,
       editToken,
       viewToken,
       editUrl: `/d/${docId}?k=${editToken}`,

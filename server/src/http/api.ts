@@ -33,7 +33,7 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
     const linkKey = newLinkKey()
     let id = newDocId()
     while (!(await store.create(id, linkKey))) id = newDocId()
-    return reply.code(201).send({ id, url: `/d/${id}`, ...access.links(id, linkKey) })
+    return reply.code(201).send({ ...access.links(id, linkKey), url: `/d/${id}` })
   })
 
   /** Resolves to the caller's role, or sends the refusal and resolves to null. */
