@@ -84,6 +84,19 @@ export class Room {
     return count
   }
 
+  /** Who is here, by the names in their awareness states: what the dashboard shows (R27). */
+  presence(): { editors: string[]; viewers: string[] } {
+    const editors: string[] = []
+    const viewers: string[] = []
+    for (const state of this.awareness.getStates().values()) {
+      const viewer = (state as { viewer?: { name?: unknown } }).viewer
+      const user = (state as { user?: { name?: unknown } }).user
+      if (viewer) viewers.push(typeof viewer.name === 'string' ? viewer.name : '')
+      else if (user && typeof user.name === 'string') editors.push(user.name)
+    }
+    return { editors: editors.sort(), viewers: viewers.sort() }
+  }
+
   /** Closes every peer with `reason` (links were reset, document deleted). */
   closeAll(reason: CloseReason): void {
     for (const peer of [...this.#peers.keys()]) this.#reject(peer, reason)

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Access } from '../auth/access.ts'
@@ -56,7 +56,8 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
     const meta = await store.getMeta(id)
     if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
     const room = registry.peek(id)
-    return {
+    const presence = room?.presence() ?? { editors: [], viewers: [] }
+    const body = JSON.stringify({
       id,
       createdAt: new Date(meta.createdAt).toISOString(),
       updatedAt: new Date(meta.updatedAt).toISOString(),
@@ -64,7 +65,14 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
       storedBytes: meta.storedBytes,
       connections: room?.peerCount ?? 0,
       viewers: room?.viewerCount ?? 0,
-    }
+      editorNames: presence.editors,
+      viewerNames: presence.viewers,
+    })
+    // Short polling's cheap "nothing changed" (R27): the same state gives the same ETag and a 304.
+    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`
+    reply.header('ETag', etag).header('Cache-Control', 'no-cache')
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send()
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 
   app.get('/api/docs/:id/text', docRoute, async (request: DocRequest, reply) => {

@@ -67,7 +67,7 @@ export function text(doc: Y.Doc): string {
 }
 
 /** Awaits a condition by polling it; never a guessed sleep. */
-export async function eventually(assertion: () => void, timeoutMs = 5_000): Promise<void> {
+export async function eventually(assertion: () => void | Promise<void>, timeoutMs = 5_000): Promise<void> {
   await vi.waitFor(assertion, { timeout: timeoutMs, interval: 10 })
 }
 
