@@ -158,7 +158,7 @@ describe('Room', () => {
     room.add(bad)
     room.add(good)
     room.receive(bad, new Uint8Array([0, 2, 3, 255, 255, 255]))
-    expect(bad.closedWith).toBe(CLOSE_REASONS.malformedMessage)
+    expect(bad.closedWith).toBe(CLOSE_REASONS.invalidUpdate)
     expect(good.closedWith).toBeNull()
     expect(room.peerCount).toBe(1)
     room.receive(good, frame({ type: 'sync-update', update: updateFrom('fine') }))

@@ -33,6 +33,10 @@ export const CLOSE_REASONS = {
   sessionExpired: reason(4410, 410, 'poll session expired', true),
   conflict: reason(4409, 409, 'out-of-order request', true),
   tooManyRequests: reason(4429, 429, 'too many requests', true),
+  badOrigin: reason(4406, 403, 'origin not allowed', false),
+  invalidUpdate: reason(4422, 422, 'update rejected: it would corrupt the document', false),
+  foreignClient: reason(4423, 403, 'update rejected: written as another client', false),
+  invalidAwareness: reason(4424, 422, 'presence update rejected', false),
   docUnavailable: reason(4503, 503, 'document unavailable', true),
 } as const satisfies Record<string, CloseReason>
 

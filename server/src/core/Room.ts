@@ -10,21 +10,43 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { StoredDoc } from '../persistence/DocStore.ts'
 import type { PersistStatus, Persister } from './Persister.ts'
+import { DEFAULT_AWARENESS_LIMITS, validateAwareness, type AwarenessLimits } from './awarenessValidation.ts'
 import { changesDocument } from './readOnly.ts'
+import { TokenBucket } from './TokenBucket.ts'
+import { DEFAULT_UPDATE_LIMITS, validateUpdate, type UpdateLimits } from './updateValidation.ts'
 import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
 /** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
 const VIEWER_PRESENCE_RENEW_MS = 15_000
+/** Yjs client ids one connection may write or announce presence as (R32, R33). */
+const MAX_CLIENT_IDS_PER_PEER = 16
+/** Awareness messages per connection: bursts of cursor moves pass, floods are cut off (R32). */
+const AWARENESS_BURST = 200
+const AWARENESS_PER_SECOND = 60
+
+export interface RoomLimits {
+  readonly update: UpdateLimits
+  readonly awareness: AwarenessLimits
+}
+
+export interface RoomOptions {
+  readonly limits?: Partial<RoomLimits>
+  /** Told about every rejected peer (for logs and metrics); never changes the outcome. */
+  readonly onReject?: (peer: Peer, reason: CloseReason, detail: string | undefined) => void
+}
 
 interface PeerState {
   readonly origin: Origin
-  /** Awareness client ids this peer has announced; removed for everyone when it leaves (R4). */
+  /** Awareness client ids this peer announced (R32); removed for everyone when it leaves (R4). */
   readonly clientIds: Set<number>
   /** step2/update messages received on this connection; the saved ack counts the same way (R7). */
   receivedSeq: number
   ackedSeq: number
   /** The awareness entry the room publishes for a viewer (R21); null for editors. */
   viewer: { readonly clientId: number; clock: number } | null
+  /** Yjs client ids this peer's live edits claimed (R33). */
+  readonly writtenClients: Set<number>
+  readonly awarenessBudget: TokenBucket
 }
 
 type AwarenessChange = { added: number[]; updated: number[]; removed: number[] }
@@ -42,12 +64,21 @@ export class Room {
   /** Ticket of the latest update this room handed to the persister. */
   #lastTicket = 0
   #viewerRenewal: NodeJS.Timeout | null = null
+  /** Which connection writes as which Yjs client id (R33). */
+  readonly #writers = new Map<number, Peer>()
+  /** Which connection speaks for which awareness client id; null: the room itself (viewers). */
+  readonly #presenceOwners = new Map<number, Peer | null>()
+  readonly #limits: RoomLimits
+  readonly #onReject: RoomOptions['onReject']
 
   constructor(
     readonly docId: string,
     stored: StoredDoc | null,
     private readonly persister: Persister,
+    options: RoomOptions = {},
   ) {
+    this.#limits = { update: DEFAULT_UPDATE_LIMITS, awareness: DEFAULT_AWARENESS_LIMITS, ...options.limits }
+    this.#onReject = options.onReject
     this.doc = new Y.Doc()
     if (stored && stored.updates.length > 0) {
       // Throws on an undecodable stored value: the caller fails this document closed (R10).
@@ -109,6 +140,8 @@ export class Room {
       receivedSeq: 0,
       ackedSeq: 0,
       viewer: null,
+      writtenClients: new Set(),
+      awarenessBudget: new TokenBucket(AWARENESS_BURST, AWARENESS_PER_SECOND),
     }
     this.#peers.set(peer, state)
     if (peer.resumeFrom) {
@@ -142,12 +175,15 @@ export class Room {
     const state = this.#peers.get(peer)
     if (!state) return
     this.#peers.delete(peer)
+    for (const client of state.writtenClients) this.#writers.delete(client)
+    for (const client of state.clientIds) this.#presenceOwners.delete(client)
     if (state.clientIds.size > 0) {
       awarenessProtocol.removeAwarenessStates(this.awareness, [...state.clientIds], SERVER_ORIGIN)
     }
     if (state.viewer) {
       state.viewer.clock += 1
       this.#publishViewers([{ clientId: state.viewer.clientId, clock: state.viewer.clock, state: null }])
+      this.#presenceOwners.delete(state.viewer.clientId)
       if (this.viewerCount === 0 && this.#viewerRenewal) {
         clearInterval(this.#viewerRenewal)
         this.#viewerRenewal = null
@@ -186,7 +222,7 @@ export class Room {
       case 'sync-update': {
         const seq = ++state.receivedSeq
         if (peer.role === 'edit') {
-          Y.applyUpdate(this.doc, message.update, state.origin)
+          if (!this.#applyFromEditor(peer, state, message.update, message.type === 'sync-update')) return
         } else if (changesDocument(this.doc, message.update)) {
           // Never applied, persisted or broadcast; the client is told why and stays connected,
           // as y-websocket clients handle `auth-denied` without reconnecting (R20).
@@ -197,8 +233,7 @@ export class Room {
       }
       case 'awareness':
         // Viewers are present only through the entry the room publishes for them (R21).
-        if (peer.role === 'edit')
-          awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, state.origin)
+        if (peer.role === 'edit') this.#applyAwareness(peer, state, message.update)
         return
       case 'query-awareness':
         peer.send(
@@ -218,8 +253,80 @@ export class Room {
     }
   }
 
+  /**
+   * Validates an editor's update before it touches the document (R31), and enforces that a peer
+   * writes only as itself (R33): live edits claim their client ids for this connection; nobody
+   * may add structs for an id another connected peer claimed. A resync (step 2) may carry others'
+   * structs the server lacks (after a crash), so it claims nothing. Returns false if rejected.
+   */
+  #applyFromEditor(peer: Peer, state: PeerState, update: Uint8Array, isLiveEdit: boolean): boolean {
+    const verdict = validateUpdate(this.doc, update, this.#limits.update)
+    if (!verdict.ok) {
+      this.#reject(peer, verdict.reason, verdict.detail)
+      return false
+    }
+    for (const client of verdict.writtenClients) {
+      const owner = this.#writers.get(client)
+      if (owner !== undefined && owner !== peer) {
+        this.#reject(peer, CLOSE_REASONS.foreignClient, `client ${client} belongs to another connection`)
+        return false
+      }
+    }
+    if (isLiveEdit) {
+      for (const client of verdict.writtenClients) {
+        if (this.#writers.get(client) === peer) continue
+        if (state.writtenClients.size >= MAX_CLIENT_IDS_PER_PEER) {
+          this.#reject(peer, CLOSE_REASONS.foreignClient, 'too many client ids')
+          return false
+        }
+        this.#writers.set(client, peer)
+        state.writtenClients.add(client)
+      }
+    }
+    Y.applyUpdate(this.doc, update, state.origin)
+    return true
+  }
+
+  /** Presence only for the peer's own client ids, bounded in size, depth, clock and rate (R32). */
+  #applyAwareness(peer: Peer, state: PeerState, update: Uint8Array): void {
+    if (!state.awarenessBudget.take(Date.now())) {
+      this.#reject(peer, CLOSE_REASONS.tooManyRequests, 'awareness flood')
+      return
+    }
+    const verdict = validateAwareness(
+      update,
+      (id) => this.awareness.meta.get(id)?.clock,
+      this.#limits.awareness,
+    )
+    if (!verdict.ok) {
+      this.#reject(peer, CLOSE_REASONS.invalidAwareness, verdict.detail)
+      return
+    }
+    for (const entry of verdict.entries) {
+      const owner = this.#presenceOwners.get(entry.clientId)
+      if (owner !== undefined && owner !== peer) {
+        this.#reject(
+          peer,
+          CLOSE_REASONS.invalidAwareness,
+          `client ${entry.clientId} belongs to another connection`,
+        )
+        return
+      }
+      if (owner === undefined && !entry.isRemoval) {
+        if (state.clientIds.size >= MAX_CLIENT_IDS_PER_PEER) {
+          this.#reject(peer, CLOSE_REASONS.invalidAwareness, 'too many client ids')
+          return
+        }
+        this.#presenceOwners.set(entry.clientId, peer)
+        state.clientIds.add(entry.clientId)
+      }
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, state.origin)
+  }
+
   #addViewerPresence(state: PeerState, name: string): void {
     state.viewer = { clientId: randomClientId(this.awareness), clock: 1 }
+    this.#presenceOwners.set(state.viewer.clientId, null)
     this.#publishViewers([{ clientId: state.viewer.clientId, clock: 1, state: { viewer: { name } } }])
     this.#viewerRenewal ??= setInterval(() => this.#renewViewers(), VIEWER_PRESENCE_RENEW_MS)
   }
@@ -253,7 +360,8 @@ export class Room {
     else void this.persister.whenDurable(this.#lastTicket).then(send)
   }
 
-  #reject(peer: Peer, reason: CloseReason): void {
+  #reject(peer: Peer, reason: CloseReason, detail?: string): void {
+    this.#onReject?.(peer, reason, detail)
     this.remove(peer)
     peer.close(reason)
   }
@@ -268,12 +376,7 @@ export class Room {
     }
   }
 
-  readonly #onAwarenessUpdate = ({ added, updated, removed }: AwarenessChange, origin: unknown): void => {
-    if (isOrigin(origin) && origin.kind === 'peer') {
-      const state = this.#peers.get(origin.peer)
-      for (const id of added) state?.clientIds.add(id)
-      for (const id of removed) state?.clientIds.delete(id)
-    }
+  readonly #onAwarenessUpdate = ({ added, updated, removed }: AwarenessChange): void => {
     const changed = added.concat(updated, removed)
     const frame = encodeMessage({
       type: 'awareness',

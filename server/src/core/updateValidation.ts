@@ -1,0 +1,169 @@
+import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
+import * as Y from 'yjs'
+
+export interface UpdateLimits {
+  /** Structs (items, GCs) in one update. */
+  readonly maxStructs: number
+  /** Distinct root types (`doc.get(name)`) a document may have. */
+  readonly maxRootTypes: number
+  /** Nesting of shared types inside shared types. */
+  readonly maxDepth: number
+  /** Largest clock a client may reach; keeps clocks far from 2^53 and from "burnt" ranges. */
+  readonly maxClock: number
+  /** Length of a root type name or map key. */
+  readonly maxKeyLength: number
+}
+
+export const DEFAULT_UPDATE_LIMITS: UpdateLimits = {
+  maxStructs: 200_000,
+  maxRootTypes: 32,
+  maxDepth: 64,
+  maxClock: 2 ** 40,
+  maxKeyLength: 1024,
+}
+
+export type UpdateVerdict =
+  | { readonly ok: true; readonly writtenClients: readonly number[] }
+  | { readonly ok: false; readonly reason: CloseReason; readonly detail: string }
+
+type Struct = Y.Item | Y.GC | Y.Skip
+
+/**
+ * Decides, before anything is applied, persisted or broadcast, whether `update` keeps the document
+ * encodable, loadable and syncable (SPEC R31): it decodes, every struct it adds continues its
+ * client's clock without a gap, everything it references exists (in the document or the update),
+ * deletions only touch known ranges, and root types, nesting, keys and clocks stay bounded. Such an
+ * update never leaves pending structs, so nothing unsatisfiable accumulates.
+ * `writtenClients` are the client ids the update adds structs for (ownership is checked by the room).
+ */
+export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): UpdateVerdict {
+  let decoded: { structs: Struct[]; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } }
+  try {
+    decoded = Y.decodeUpdate(update)
+  } catch (error) {
+    return reject(`undecodable update: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const { structs, ds } = decoded
+  if (structs.length > limits.maxStructs) return reject(`more than ${limits.maxStructs} structs`)
+
+  const known = Y.decodeStateVector(Y.encodeStateVector(doc))
+  const state = (client: number): number => known.get(client) ?? 0
+  /** Per client: [first clock, end clock) the update covers. */
+  const ranges = new Map<number, { first: number; end: number }>()
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) return reject('update has gaps (skip structs)')
+    const { client, clock } = struct.id
+    const end = clock + struct.length
+    if (!Number.isSafeInteger(client) || client < 0 || client > 0xffffffff) return reject('invalid client id')
+    if (struct.length < 1 || !Number.isSafeInteger(end) || end > limits.maxClock)
+      return reject('clock out of range')
+    const range = ranges.get(client)
+    if (!range) ranges.set(client, { first: clock, end })
+    else if (clock !== range.end) return reject('structs of one client are not contiguous')
+    else range.end = end
+  }
+  const writtenClients: number[] = []
+  for (const [client, { first, end }] of ranges) {
+    if (first > state(client)) return reject(`missing dependencies: client ${client} continues at ${first}`)
+    if (end > state(client)) writtenClients.push(client)
+  }
+  /** Whether an id exists in the document or in this update. */
+  const exists = (id: Y.ID): boolean => {
+    if (id.clock < state(id.client)) return true
+    const range = ranges.get(id.client)
+    return range !== undefined && id.clock >= range.first && id.clock < range.end
+  }
+
+  const newItems = new Map<string, Y.Item>()
+  for (const struct of structs) if (struct instanceof Y.Item) newItems.set(key(struct.id), struct)
+  const depths = new Map<string, number>()
+  const newRoots = new Set<string>()
+
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= state(struct.id.client)) continue
+    if (struct.origin && !exists(struct.origin)) return reject('reference to an unknown left origin')
+    if (struct.rightOrigin && !exists(struct.rightOrigin))
+      return reject('reference to an unknown right origin')
+    if (struct.parentSub !== null && struct.parentSub.length > limits.maxKeyLength)
+      return reject('key too long')
+    const parent = struct.parent as unknown
+    if (typeof parent === 'string') {
+      if (parent.length > limits.maxKeyLength) return reject('root type name too long')
+      if (!doc.share.has(parent)) newRoots.add(parent)
+    } else if (parent instanceof Y.ID) {
+      if (!exists(parent)) return reject('reference to an unknown parent')
+    } else if (parent === null && !struct.origin && !struct.rightOrigin) {
+      return reject('item without parent or origin')
+    }
+    if (struct.content instanceof Y.ContentType) {
+      const depth = depthOf(doc, struct, newItems, depths, state) + 1
+      if (depth > limits.maxDepth) return reject(`nesting deeper than ${limits.maxDepth}`)
+      depths.set(key(struct.id), depth)
+    }
+  }
+  if (doc.share.size + newRoots.size > limits.maxRootTypes)
+    return reject(`more than ${limits.maxRootTypes} root types`)
+
+  for (const [client, deletions] of ds.clients) {
+    const end = Math.max(state(client), ranges.get(client)?.end ?? 0)
+    for (const { clock, len } of deletions) {
+      if (len < 0 || !Number.isSafeInteger(clock + len) || clock + len > end) {
+        return reject('deletion of unknown content')
+      }
+    }
+  }
+  return { ok: true, writtenClients }
+}
+
+function reject(detail: string): UpdateVerdict {
+  return { ok: false, reason: CLOSE_REASONS.invalidUpdate, detail }
+}
+
+function key(id: Y.ID): string {
+  return `${id.client}:${id.clock}`
+}
+
+/**
+ * Nesting depth of the type an item lives in: 0 for a root type. Parents in the update are looked
+ * up in `newItems`, parents in the document by walking its types up to the root.
+ */
+function depthOf(
+  doc: Y.Doc,
+  item: Y.Item,
+  newItems: ReadonlyMap<string, Y.Item>,
+  depths: Map<string, number>,
+  state: (client: number) => number,
+): number {
+  let parent = item.parent as unknown
+  // A decoded item without a parent inherits its neighbour's parent.
+  let neighbour: Y.ID | null = item.origin ?? item.rightOrigin
+  for (let hops = 0; parent === null && neighbour !== null && hops < 1_000; hops++) {
+    const inUpdate = newItems.get(key(neighbour))
+    if (inUpdate) {
+      parent = inUpdate.parent as unknown
+      neighbour = inUpdate.origin ?? inUpdate.rightOrigin
+      continue
+    }
+    if (neighbour.clock >= state(neighbour.client)) return 0
+    const struct = Y.getItem(doc.store, neighbour) as Y.Item | Y.GC
+    return struct instanceof Y.Item ? typeDepth(struct.parent) : 0
+  }
+  if (typeof parent === 'string' || parent === null) return 0
+  if (!(parent instanceof Y.ID)) return 0
+  const known = depths.get(key(parent))
+  if (known !== undefined) return known
+  if (parent.clock >= state(parent.client)) return 0
+  const struct = Y.getItem(doc.store, parent) as Y.Item | Y.GC
+  return struct instanceof Y.Item ? typeDepth(struct.parent) + 1 : 0
+}
+
+/** Depth of an integrated type: how many types enclose it. */
+function typeDepth(type: unknown): number {
+  let depth = 0
+  let current = type as { _item: Y.Item | null } | null
+  while (current?._item) {
+    depth += 1
+    current = current._item.parent as { _item: Y.Item | null } | null
+  }
+  return depth
+}
