@@ -28,6 +28,9 @@ export type UpdateVerdict =
 
 type Struct = Y.Item | Y.GC | Y.Skip
 
+/** `encodeStateAsUpdate` of an empty document: no structs, empty delete set. */
+const EMPTY_UPDATE_BYTES = 2
+
 /**
  * Decides, before anything is applied, persisted or broadcast, whether `update` keeps the document
  * encodable, loadable and syncable (SPEC R31): it decodes, every struct it adds continues its
@@ -45,6 +48,10 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   }
   const { structs, ds } = decoded
   if (structs.length > limits.maxStructs) return reject(`more than ${limits.maxStructs} structs`)
+  // An empty v1 update is 2 bytes; more bytes that decode to nothing are another encoding (v2).
+  if (structs.length === 0 && ds.clients.size === 0 && update.length > EMPTY_UPDATE_BYTES) {
+    return reject('bytes that decode to nothing: not a Yjs v1 update')
+  }
 
   const known = Y.decodeStateVector(Y.encodeStateVector(doc))
   const state = (client: number): number => known.get(client) ?? 0

@@ -1,0 +1,196 @@
+import {
+  CLOSE_REASONS,
+  decodeMessage,
+  encodeAwarenessEntries,
+  encodeMessage,
+  type CloseReason,
+} from '@tandem/shared'
+import { describe, expect, it } from 'vitest'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import { Persister } from '../src/core/Persister.ts'
+import { Room } from '../src/core/Room.ts'
+import type { Peer } from '../src/core/types.ts'
+import { MemoryStore } from '../src/persistence/MemoryStore.ts'
+
+class TestPeer implements Peer {
+  readonly role = 'edit'
+  readonly wantsAcks = false
+  readonly viewerName = ''
+  readonly resumeFrom = null
+  closedWith: CloseReason | null = null
+  received = 0
+  constructor(readonly id: string) {}
+  send(frame: Uint8Array): void {
+    decodeMessage(frame)
+    this.received += 1
+  }
+  close(reason: CloseReason): void {
+    this.closedWith = reason
+  }
+}
+
+function room(): Room {
+  return new Room('doc', null, new Persister(new MemoryStore(), { retryDelayMs: 5, maxRetryDelayMs: 5 }))
+}
+
+const update = (u: Uint8Array): Uint8Array => encodeMessage({ type: 'sync-update', update: u })
+const awareness = (u: Uint8Array): Uint8Array => encodeMessage({ type: 'awareness', update: u })
+
+function edit(doc: Y.Doc, change: (doc: Y.Doc) => void): Uint8Array {
+  const before = Y.encodeStateVector(doc)
+  change(doc)
+  return Y.encodeStateAsUpdate(doc, before)
+}
+
+/** Joins a peer, sends one frame, and says how the room answered. */
+function send(target: Room, frame: Uint8Array, peer = new TestPeer('p')): TestPeer {
+  if (!target.peerCount || !peer.received) target.add(peer)
+  target.receive(peer, frame)
+  return peer
+}
+
+function expectIntact(target: Room): void {
+  expect(target.doc.store.pendingStructs).toBeNull()
+  expect(target.doc.store.pendingDs).toBeNull()
+  const copy = new Y.Doc()
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(target.doc))
+  expect(Y.encodeStateAsUpdate(copy)).toEqual(Y.encodeStateAsUpdate(target.doc))
+}
+
+describe('update validation', () => {
+  it('[R31] accepts ordinary edits of every shared type', () => {
+    const target = room()
+    const client = new Y.Doc()
+    const peer = send(target, update(edit(client, (d) => d.getText('t').insert(0, 'hello'))))
+    send(target, update(edit(client, (d) => d.getMap('m').set('k', new Y.Array()))), peer)
+    send(
+      target,
+      update(edit(client, (d) => d.getXmlFragment('default').insert(0, [new Y.XmlElement('paragraph')]))),
+      peer,
+    )
+    send(target, update(edit(client, (d) => d.getText('t').delete(0, 2))), peer)
+    expect(peer.closedWith).toBeNull()
+    expect(target.doc.getText('t').toString()).toBe('llo')
+    expectIntact(target)
+  })
+
+  it('[R31] rejects an update with a gap (it would stay pending forever)', () => {
+    const target = room()
+    const client = new Y.Doc()
+    edit(client, (d) => d.getText('t').insert(0, 'first'))
+    const second = edit(client, (d) => d.getText('t').insert(5, 'second'))
+    const peer = send(target, update(second))
+    expect(peer.closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expectIntact(target)
+  })
+
+  it('[R31] rejects Yjs v2 encoding sent as v1', () => {
+    const target = room()
+    const client = new Y.Doc()
+    client.getText('t').insert(0, 'v2 content')
+    const peer = send(target, update(Y.encodeStateAsUpdateV2(client)))
+    expect(peer.closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expect(target.doc.getText('t').toString()).toBe('')
+    expectIntact(target)
+  })
+
+  it('[R31] rejects deletions of content that does not exist', () => {
+    const target = room()
+    const ghost = new Y.Doc()
+    ghost.getText('t').insert(0, 'ghost')
+    const withGhost = new Y.Doc()
+    Y.applyUpdate(withGhost, Y.encodeStateAsUpdate(ghost))
+    const deletion = edit(withGhost, (d) => d.getText('t').delete(0, 5))
+    const peer = send(target, update(deletion))
+    expect(peer.closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expectIntact(target)
+  })
+
+  it('[R31] bounds the number of root types and the nesting depth', () => {
+    const wide = new Y.Doc()
+    const manyRoots = edit(wide, (d) => {
+      for (let i = 0; i < 40; i++) d.getText(`root${i}`).insert(0, 'x')
+    })
+    expect(send(room(), update(manyRoots)).closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+
+    const deep = new Y.Doc()
+    const nested = edit(deep, (d) => {
+      let map: Y.Map<unknown> = d.getMap('m')
+      for (let i = 0; i < 80; i++) {
+        const child = new Y.Map<unknown>()
+        map.set('c', child)
+        map = child
+      }
+    })
+    const target = room()
+    expect(send(target, update(nested)).closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expectIntact(target)
+  })
+
+  it('[R33] a peer cannot write as a client id another connected peer writes as', () => {
+    const target = room()
+    const alice = new Y.Doc()
+    const alicePeer = send(
+      target,
+      update(edit(alice, (d) => d.getText('t').insert(0, 'alice'))),
+      new TestPeer('a'),
+    )
+    // Mallory forges Alice's next clock: a struct with Alice's client id.
+    const forged = new Y.Doc()
+    Y.applyUpdate(forged, Y.encodeStateAsUpdate(alice))
+    forged.clientID = alice.clientID
+    const mallory = send(
+      target,
+      update(edit(forged, (d) => d.getText('t').insert(0, 'forged '))),
+      new TestPeer('m'),
+    )
+    expect(mallory.closedWith).toBe(CLOSE_REASONS.foreignClient)
+    expect(alicePeer.closedWith).toBeNull()
+    expect(target.doc.getText('t').toString()).toBe('alice')
+    // Alice's own next edit still applies at the clock she expects.
+    send(target, update(edit(alice, (d) => d.getText('t').insert(5, '!'))), alicePeer)
+    expect(target.doc.getText('t').toString()).toBe('alice!')
+  })
+})
+
+describe('awareness validation', () => {
+  function announce(clientId: number, clock: number, state: unknown): Uint8Array {
+    return awareness(encodeAwarenessEntries([{ clientId, clock, state }]))
+  }
+
+  it('[R32] a peer may not set or remove another peer’s presence', () => {
+    const target = room()
+    const alice = send(target, announce(1, 1, { user: { name: 'Alice' } }), new TestPeer('a'))
+    const mallory = send(target, announce(1, 2, { user: { name: 'Mallory' } }), new TestPeer('m'))
+    expect(mallory.closedWith).toBe(CLOSE_REASONS.invalidAwareness)
+    const eve = send(target, announce(1, 5, null), new TestPeer('e'))
+    expect(eve.closedWith).toBe(CLOSE_REASONS.invalidAwareness)
+    expect(alice.closedWith).toBeNull()
+    expect(target.awareness.getStates().get(1)).toEqual({ user: { name: 'Alice' } })
+  })
+
+  it('[R32] rejects huge states, deep states and lock-out clocks', () => {
+    expect(send(room(), announce(7, 1, { blob: 'x'.repeat(20_000) })).closedWith).toBe(
+      CLOSE_REASONS.invalidAwareness,
+    )
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < 40; i++) deep = { d: deep }
+    expect(send(room(), announce(7, 1, deep)).closedWith).toBe(CLOSE_REASONS.invalidAwareness)
+    expect(send(room(), announce(7, 2 ** 50, { user: {} })).closedWith).toBe(CLOSE_REASONS.invalidAwareness)
+  })
+
+  it('[R32] cuts off an awareness flood with 4429', () => {
+    const target = room()
+    const clientDoc = new Y.Doc()
+    const local = new awarenessProtocol.Awareness(clientDoc)
+    const peer = new TestPeer('flood')
+    target.add(peer)
+    for (let i = 0; i < 1_000 && peer.closedWith === null; i++) {
+      local.setLocalState({ n: i })
+      target.receive(peer, awareness(awarenessProtocol.encodeAwarenessUpdate(local, [clientDoc.clientID])))
+    }
+    expect(peer.closedWith).toBe(CLOSE_REASONS.tooManyRequests)
+    local.destroy()
+  })
+})
