@@ -34,6 +34,16 @@ const envSchema = z.object({
   SSE_RETRY_MS: z.coerce.number().int().min(100).default(2_000),
   POLL_TIMEOUT_MS: z.coerce.number().int().min(0).max(25_000).default(25_000),
   POLL_SESSION_IDLE_MS: z.coerce.number().int().min(1_000).default(40_000),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(256),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -54,6 +64,9 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   POLL_TIMEOUT_MS: 'how long a long poll is held when there is nothing to send (at most 25000)',
   POLL_SESSION_IDLE_MS:
     'a polling session with no request for this long expires (410) and its presence is removed',
+  ALLOWED_ORIGINS: 'comma-separated origins allowed besides the server’s own (e.g. a dev server)',
+  MAX_CONNECTIONS_PER_IP:
+    'concurrent WebSocket, event-stream and poll connections per client IP (429 beyond)',
   LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
 }
 
@@ -73,6 +86,8 @@ export interface Config {
   readonly sseRetryMs: number
   readonly pollTimeoutMs: number
   readonly pollSessionIdleMs: number
+  readonly allowedOrigins: readonly string[]
+  readonly maxConnectionsPerIp: number
 }
 
 export type LogLevel = z.output<typeof envSchema>['LOG_LEVEL']
@@ -105,6 +120,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sseRetryMs: e.SSE_RETRY_MS,
     pollTimeoutMs: e.POLL_TIMEOUT_MS,
     pollSessionIdleMs: e.POLL_SESSION_IDLE_MS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
   }
 }
 

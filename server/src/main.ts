@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CLOSE_REASONS } from '@tandem/shared'
 import Fastify, { type FastifyRequest } from 'fastify'
@@ -9,6 +10,8 @@ import type { Config } from './config.ts'
 import { Persister } from './core/Persister.ts'
 import { RoomRegistry } from './core/RoomRegistry.ts'
 import { registerApi } from './http/api.ts'
+import { registerErrorHandler, sendReason } from './http/errors.ts'
+import { ConnectionBudget, createAdmit, isOriginAllowed } from './http/limits.ts'
 import { registerStaticClient } from './http/staticClient.ts'
 import type { DocStore } from './persistence/DocStore.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
@@ -31,6 +34,10 @@ export interface StartOptions {
   readonly store?: DocStore
 }
 
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 30_000
+const MAX_HEADER_BYTES = 16 * 1024
+
 /** Request log lines carry the path only: query strings hold link tokens, never logged. */
 function requestSerializer(request: FastifyRequest): Record<string, string | undefined> {
   return { method: request.method, path: request.url.split('?')[0], ip: request.ip }
@@ -42,6 +49,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger: { level: config.logLevel, serializers: { req: requestSerializer } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
+    // Bounded time to send a request's headers and body (slowloris), bounded header size (431),
+    // checked every second rather than Node's default 30 s (SPEC R30).
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: HEADERS_TIMEOUT_MS,
+          requestTimeout: REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: 1_000,
+          maxHeaderSize: MAX_HEADER_BYTES,
+        },
+        handler,
+      ),
+  })
+  registerErrorHandler(app)
+  let isShuttingDown = false
+  app.addHook('onRequest', async (_request, reply) => {
+    if (isShuttingDown) await sendReason(reply, CLOSE_REASONS.serverShutdown)
   })
   await mkdir(config.dataDir, { recursive: true })
   let store = options.store
@@ -64,8 +88,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   })
   const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
   const authorize = (docId: string, token: string | null | undefined) => access.check(docId, token)
+  const allowedOrigins = new Set(config.allowedOrigins)
+  const originAllowed = (request: IncomingMessage): boolean => isOriginAllowed(request, allowedOrigins)
+  const admit = createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp))
   const websocket = createWebSocketTransport({
     registry,
+    admit,
     authorize,
     maxMessageBytes: config.maxMessageBytes,
     maxQueuedBytes: config.maxQueuedBytes,
@@ -75,6 +103,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const sse = createSseTransport({
     registry,
+    admit,
     authorize,
     maxQueuedBytes: config.maxQueuedBytes,
     heartbeatMs: config.sseHeartbeatMs,
@@ -84,6 +113,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const longPoll = createLongPollTransport({
     registry,
+    admit,
+    isOriginAllowed: originAllowed,
     authorize,
     maxQueuedBytes: config.maxQueuedBytes,
     maxMessageBytes: config.maxMessageBytes,
@@ -96,7 +127,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   longPoll.register(app)
   await registerStaticClient(app, config.clientDir)
   app.server.on('upgrade', (request, socket, head) => {
-    if (!websocket.handleUpgrade(request, socket, head)) rejectUpgrade(socket, CLOSE_REASONS.docNotFound)
+    if (isShuttingDown) rejectUpgrade(socket, CLOSE_REASONS.serverShutdown)
+    else if (!websocket.handleUpgrade(request, socket, head)) rejectUpgrade(socket, CLOSE_REASONS.docNotFound)
   })
 
   await app.listen({ port: config.port, host: config.host })
@@ -111,12 +143,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     registry,
     persister,
     close() {
+      // Graceful shutdown (SPEC R35): refuse new work, tell every client to come back later
+      // (1012 / 503 + Retry-After, spread by their jittered backoff), make every accepted write
+      // durable, then stop.
       closing ??= (async () => {
+        isShuttingDown = true
         websocket.close(CLOSE_REASONS.serverShutdown)
         sse.close(CLOSE_REASONS.serverShutdown)
         longPoll.close(CLOSE_REASONS.serverShutdown)
-        await app.close()
         await registry.close()
+        await app.close()
         persister.close()
         await openStore.close()
       })()

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
+import { CLOSE_REASONS } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
@@ -8,6 +8,7 @@ import { documentText } from '../core/documentText.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { SseTransport } from '../transports/sse.ts'
+import { sendReason } from './errors.ts'
 
 export interface ApiDeps {
   readonly store: DocStore
@@ -102,10 +103,6 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
     const query = new URL(request.url, 'http://localhost').searchParams
     await sse.handle(request.raw, reply.raw, request.params.id, query)
   })
-}
-
-export function sendReason(reply: FastifyReply, reason: CloseReason): FastifyReply {
-  return reply.code(reason.status).send({ error: reason.text, code: reason.code })
 }
 
 /** `Authorization: Bearer <token>`, else `?k=<token>` (what links and EventSource can carry). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import {
   CLOSE_REASONS,
   MAX_VIEWER_NAME_LENGTH,
@@ -9,12 +10,18 @@ import {
 } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AccessResult } from '../auth/access.ts'
+import { sendReason as send } from '../http/errors.ts'
+import type { Admit } from '../http/limits.ts'
 import type { Connection, RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session } from '../core/Session.ts'
 import type { TransportLog } from './websocket.ts'
 
 export interface LongPollOptions {
   readonly registry: RoomRegistry
+  /** Origin and per-IP budget when a session opens (SPEC R30). */
+  readonly admit: Admit
+  /** Origin check for every later request of a session. */
+  readonly isOriginAllowed: (request: IncomingMessage) => boolean
   readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
   readonly maxQueuedBytes: number
   readonly maxMessageBytes: number
@@ -193,6 +200,10 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
 
   /** The token is checked on every request (R17), then the session must belong to the document. */
   async function find(request: SessionRequest, reply: FastifyReply): Promise<PollSession | null> {
+    if (!options.isOriginAllowed(request.raw)) {
+      await send(reply, CLOSE_REASONS.badOrigin)
+      return null
+    }
     const access = await options.authorize(request.params.id, request.query.k ?? null)
     if (!access.ok) {
       await send(reply, access.reason)
@@ -219,8 +230,13 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
         request: FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string> }>,
         reply,
       ) => {
+        const admission = options.admit(request.raw)
+        if (!admission.ok) return send(reply, admission.reason)
         const access = await options.authorize(request.params.id, request.query['k'] ?? null)
-        if (!access.ok) return send(reply, access.reason)
+        if (!access.ok) {
+          admission.release()
+          return send(reply, access.reason)
+        }
         const poll = new PollSession(
           request.params.id,
           access.role,
@@ -230,6 +246,7 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
           options.maxQueuedBytes,
         )
         track(poll)
+        poll.session.onClose(admission.release)
         options.log.info(
           { docId: poll.docId, session: poll.id, role: access.role, transport: 'longpoll' },
           'connection opened',
@@ -297,10 +314,6 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
       for (const poll of [...sessions.values()]) poll.session.close(reason)
     },
   }
-}
-
-function send(reply: FastifyReply, reason: CloseReason): FastifyReply {
-  return reply.code(reason.status).send({ error: reason.text, code: reason.code })
 }
 
 function toBytes(body: unknown): Uint8Array {

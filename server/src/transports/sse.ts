@@ -8,12 +8,15 @@ import {
   type CloseReason,
 } from '@tandem/shared'
 import type { AccessResult } from '../auth/access.ts'
+import { writeReason } from '../http/errors.ts'
+import type { Admit } from '../http/limits.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session } from '../core/Session.ts'
 import type { TransportLog } from './websocket.ts'
 
 export interface SseTransportOptions {
   readonly registry: RoomRegistry
+  readonly admit: Admit
   readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
   readonly maxQueuedBytes: number
   /** Interval of `: ping` comments; well inside common 60 s proxy idle timeouts. */
@@ -54,15 +57,18 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     docId: string,
     query: URLSearchParams,
   ): Promise<void> {
+    const admission = options.admit(request)
+    if (!admission.ok) return writeReason(response, admission.reason)
+    response.on('close', admission.release)
     const access = await options.authorize(docId, query.get('k'))
-    if (!access.ok) return refuse(response, access.reason)
+    if (!access.ok) return writeReason(response, access.reason)
     let resumeFrom: Uint8Array = EMPTY_STATE_VECTOR
     const stateVector = query.get('sv')
     if (stateVector) {
       try {
         resumeFrom = decodeBase64Url(stateVector)
       } catch {
-        return refuse(response, CLOSE_REASONS.malformedMessage)
+        return writeReason(response, CLOSE_REASONS.malformedMessage)
       }
     }
     if (request.destroyed) return
@@ -133,9 +139,4 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       for (const session of sessions) session.close(reason)
     },
   }
-}
-
-function refuse(response: ServerResponse, reason: CloseReason): void {
-  response.writeHead(reason.status, { 'Content-Type': 'application/json' })
-  response.end(JSON.stringify({ error: reason.text, code: reason.code }))
 }

@@ -4,11 +4,14 @@ import type { Duplex } from 'node:stream'
 import { CLOSE_REASONS, MAX_VIEWER_NAME_LENGTH, type CloseReason } from '@tandem/shared'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { AccessResult } from '../auth/access.ts'
+import { retryAfterSeconds, type Admit } from '../http/limits.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session, type SessionIdentity } from '../core/Session.ts'
 
 export interface WebSocketTransportOptions {
   readonly registry: RoomRegistry
+  /** Origin and per-IP budget, before anything else (SPEC R30). */
+  readonly admit: Admit
   /** Checks the link token before the upgrade (SPEC R17). */
   readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
   readonly maxMessageBytes: number
@@ -57,7 +60,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   }, options.pingIntervalMs)
   pinger.unref()
 
-  function accept(ws: WebSocket, docId: string, identity: SessionIdentity): void {
+  function accept(ws: WebSocket, docId: string, identity: SessionIdentity, release: () => void): void {
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
     const session = new Session(
@@ -95,6 +98,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       options.log.warn({ docId, session: session.id, err: error.message }, 'websocket error')
     })
     ws.on('close', (code: number) => {
+      release()
       connection.close()
       session.close(CLOSE_REASONS.normal)
       options.log.info({ docId, session: session.id, code }, 'connection closed')
@@ -108,19 +112,31 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       const docId = decodeURIComponentSafe(url.pathname.slice(WEBSOCKET_PATH_PREFIX.length)) ?? ''
       // The socket may die while the token is checked; that must not become an uncaught error.
       socket.on('error', () => undefined)
+      const admission = options.admit(request)
+      if (!admission.ok) {
+        rejectUpgrade(socket, admission.reason)
+        return true
+      }
+      const { release } = admission
       options.authorize(docId, url.searchParams.get('k')).then(
         (access) => {
-          if (!access.ok) return rejectUpgrade(socket, access.reason)
-          if (socket.destroyed) return
+          if (!access.ok || socket.destroyed) {
+            release()
+            if (!access.ok) rejectUpgrade(socket, access.reason)
+            return
+          }
           const identity: SessionIdentity = {
             id: randomUUID(),
             role: access.role,
             wantsAcks: url.searchParams.get('ack') === '1',
             viewerName: (url.searchParams.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
           }
-          wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, identity))
+          wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, identity, release))
         },
-        () => rejectUpgrade(socket, CLOSE_REASONS.internalError),
+        () => {
+          release()
+          rejectUpgrade(socket, CLOSE_REASONS.internalError)
+        },
       )
       return true
     },
@@ -139,10 +155,12 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
   if (socket.destroyed) return
   const body = JSON.stringify({ error: reason.text, code: reason.code })
+  const retryAfter = retryAfterSeconds(reason)
   socket.on('error', () => undefined)
   socket.end(
     `HTTP/1.1 ${reason.status} ${reason.text}\r\n` +
       'Content-Type: application/json\r\n' +
+      (retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
