@@ -30,6 +30,10 @@ export interface SyncProviderOptions {
   /** A transport by name (default: WebSocket to edit, SSE to view), or a ready instance. */
   readonly transport?: TransportName | ClientTransport
   readonly backoff?: BackoffOptions
+  /** With a transport instance: the transport to fall back to (tests; the default plan builds its own). */
+  readonly fallback?: ClientTransport
+  /** Backoff of the background probes of the primary transport (R26). */
+  readonly probeBackoff?: BackoffOptions
   /** Where the automatic fallback choice is remembered; defaults to localStorage (R26). */
   readonly fallbackMemory?: FallbackMemory
   /** A connection that delivers no message within this time counts as failed (R26). */
@@ -39,10 +43,23 @@ export interface SyncProviderOptions {
 /** Background probes of the primary transport while on the fallback (R26). */
 const PROBE_BACKOFF: BackoffOptions = { baseMs: 2_000, maxMs: 60_000 }
 const FIRST_MESSAGE_TIMEOUT_MS = 3_000
+/** After a server restart (1012), reconnects spread over this window instead of all at once. */
+const RESTART_SPREAD_MS = 3_000
+
+/** Jittered backoff, never sooner than the server asked (R34), spread after a restart (R35). */
+function retryDelayMs(outcome: AttemptOutcome, attempt: number, backoff: BackoffOptions): number {
+  let delay = backoffDelayMs(attempt, backoff)
+  if (outcome.retryAfterMs !== undefined) delay = Math.max(delay, outcome.retryAfterMs)
+  if (outcome.reason === CLOSE_REASONS.serverShutdown)
+    delay = Math.max(delay, Math.random() * RESTART_SPREAD_MS)
+  return Math.round(delay)
+}
 
 /** How one connection attempt ended. */
 interface AttemptOutcome {
   readonly reason: CloseReason | null
+  /** The server's retry hint, if it gave one (R34). */
+  readonly retryAfterMs: number | undefined
   readonly hasSynced: boolean
   /** Whether any message arrived: a transport that delivers none is blocked (R26). */
   readonly hasReceived: boolean
@@ -69,6 +86,7 @@ export class SyncProvider {
   readonly #plan: TransportPlan
   readonly #canWrite: boolean
   readonly #firstMessageTimeoutMs: number
+  readonly #probeBackoff: BackoffOptions
   readonly #backoff: BackoffOptions
   readonly #listeners = new Set<(status: ProviderStatus) => void>()
   readonly #disposers: Disposer[] = []
@@ -89,6 +107,7 @@ export class SyncProvider {
     this.#plan = createPlan(options)
     this.#canWrite = (options.mode ?? 'edit') === 'edit'
     this.#firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? FIRST_MESSAGE_TIMEOUT_MS
+    this.#probeBackoff = options.probeBackoff ?? PROBE_BACKOFF
     this.#status = {
       transport: this.#plan.current.name,
       connection: { kind: 'connecting', attempt: 0 },
@@ -163,7 +182,7 @@ export class SyncProvider {
         return
       }
       attempt = outcome.hasSynced ? 0 : attempt + 1
-      const retryInMs = backoffDelayMs(attempt, this.#backoff)
+      const retryInMs = retryDelayMs(outcome, attempt, this.#backoff)
       this.#update({ connection: { kind: 'offline', retryInMs, reason } })
       await this.#sleep(retryInMs)
     }
@@ -172,7 +191,7 @@ export class SyncProvider {
   /** While on the fallback, probe the primary with backoff; switch back when it answers (R26). */
   async #probeLoop(): Promise<void> {
     for (let attempt = 0; this.#plan.isOnFallback && !this.#isDestroyed(); attempt++) {
-      await this.#sleep(backoffDelayMs(attempt, PROBE_BACKOFF))
+      await this.#sleep(backoffDelayMs(attempt, this.#probeBackoff))
       if (!this.#plan.isOnFallback || this.#isDestroyed()) return
       if (await this.#probe(this.#plan.primary)) {
         this.#plan.primaryWorks()
@@ -232,7 +251,7 @@ export class SyncProvider {
           clearTimeout(silence)
           if (this.#handleFrame(frame) === 'synced') hasSynced = true
         },
-        onClose: (reason) => {
+        onClose: (reason, retryAfterMs) => {
           clearTimeout(silence)
           this.#connection = null
           this.#isPersistFailing = false
@@ -240,7 +259,7 @@ export class SyncProvider {
           const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.doc.clientID)
           awarenessProtocol.removeAwarenessStates(this.awareness, others, this)
           if (!this.#isDestroyed()) this.#update({ isSynced: false, save: this.#saveState() })
-          resolve({ reason, hasSynced, hasReceived })
+          resolve({ reason, retryAfterMs, hasSynced, hasReceived })
         },
       }
       try {
@@ -248,7 +267,7 @@ export class SyncProvider {
       } catch {
         // e.g. a malformed URL: treat as a failed attempt and back off.
         clearTimeout(silence)
-        resolve({ reason: null, hasSynced: false, hasReceived: false })
+        resolve({ reason: null, retryAfterMs: undefined, hasSynced: false, hasReceived: false })
       }
     })
   }
@@ -362,6 +381,7 @@ export class SyncProvider {
   #update(patch: Partial<ProviderStatus>): void {
     const next = { ...this.#status, ...patch }
     if (
+      next.transport === this.#status.transport &&
       next.connection === this.#status.connection &&
       next.isSynced === this.#status.isSynced &&
       next.save === this.#status.save
@@ -378,7 +398,7 @@ function createPlan(options: SyncProviderOptions): TransportPlan {
   if (options.transport !== undefined) {
     const forced =
       typeof options.transport === 'string' ? createTransport(options, options.transport) : options.transport
-    return new TransportPlan(forced, null, memory)
+    return new TransportPlan(forced, options.fallback ?? null, memory)
   }
   const primary = createTransport(options, (options.mode ?? 'edit') === 'edit' ? 'websocket' : 'sse')
   return new TransportPlan(primary, createTransport(options, 'longpoll'), memory)

@@ -1,5 +1,10 @@
 import { closeReasonByCode, decodeFrameBatch, encodeFrameBatch, type CloseReason } from '@tandem/shared'
-import type { ClientTransport, TransportConnection, TransportHandlers } from './transport.ts'
+import {
+  retryAfterMs,
+  type ClientTransport,
+  type TransportConnection,
+  type TransportHandlers,
+} from './transport.ts'
 
 export interface LongPollTransportOptions {
   readonly baseUrl: string
@@ -22,7 +27,10 @@ const SHORT_POLL_MIN_MS = 500
 const SHORT_POLL_MAX_MS = 4_000
 
 class HttpRefusal extends Error {
-  constructor(readonly reason: CloseReason | null) {
+  constructor(
+    readonly reason: CloseReason | null,
+    readonly retryAfterMs: number | undefined,
+  ) {
     super(reason?.text ?? 'refused')
   }
 }
@@ -54,7 +62,7 @@ export class LongPollTransport implements ClientTransport {
     let lastBatch = 0
     let idlePolls = 0
 
-    const finish = (reason: CloseReason | null): void => {
+    const finish = (reason: CloseReason | null, retryAfter?: number): void => {
       if (isClosed) return
       isClosed = true
       abort.abort()
@@ -64,7 +72,7 @@ export class LongPollTransport implements ClientTransport {
           () => undefined,
         )
       }
-      handlers.onClose(reason)
+      handlers.onClose(reason, retryAfter)
     }
 
     const request = async (url: string, init: RequestInit): Promise<Response> => {
@@ -73,7 +81,7 @@ export class LongPollTransport implements ClientTransport {
           const response = await fetchImpl(url, { ...init, signal: abort.signal, cache: 'no-store' })
           if (response.ok) return response
           const body = (await response.json().catch(() => null)) as { code?: number } | null
-          throw new HttpRefusal(closeReasonByCode(body?.code ?? -1) ?? null)
+          throw new HttpRefusal(closeReasonByCode(body?.code ?? -1) ?? null, retryAfterMs(response))
         } catch (error) {
           if (error instanceof HttpRefusal || isClosed || attempt >= REQUEST_ATTEMPTS) throw error
           await delay(RETRY_DELAY_MS * attempt)
@@ -128,7 +136,8 @@ export class LongPollTransport implements ClientTransport {
       await pollLoop()
     }
 
-    const fail = (error: unknown): void => finish(error instanceof HttpRefusal ? error.reason : null)
+    const fail = (error: unknown): void =>
+      error instanceof HttpRefusal ? finish(error.reason, error.retryAfterMs) : finish(null)
     void run().catch(fail)
 
     return {

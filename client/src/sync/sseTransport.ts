@@ -1,6 +1,12 @@
 import { closeReasonByCode, decodeBase64, encodeBase64Url, type CloseReason } from '@tandem/shared'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
-import type { ClientTransport, ConnectContext, TransportConnection, TransportHandlers } from './transport.ts'
+import {
+  retryAfterMs,
+  type ClientTransport,
+  type ConnectContext,
+  type TransportConnection,
+  type TransportHandlers,
+} from './transport.ts'
 
 export interface SseTransportOptions {
   readonly baseUrl: string
@@ -25,13 +31,14 @@ export class SseTransport implements ClientTransport {
   open(handlers: TransportHandlers, context: ConnectContext): TransportConnection {
     const controller = new AbortController()
     let isClosed = false
-    const finish = (reason: CloseReason | null): void => {
+    const hint = { retryMs: undefined as number | undefined }
+    const finish = (reason: CloseReason | null, retryAfter = hint.retryMs): void => {
       if (isClosed) return
       isClosed = true
       controller.abort()
-      handlers.onClose(reason)
+      handlers.onClose(reason, retryAfter)
     }
-    void this.#stream(handlers, context, controller.signal, finish).catch(() => finish(null))
+    void this.#stream(handlers, context, controller.signal, finish, hint).catch(() => finish(null))
     return { send: () => undefined, close: () => finish(null) }
   }
 
@@ -39,7 +46,8 @@ export class SseTransport implements ClientTransport {
     handlers: TransportHandlers,
     context: ConnectContext,
     signal: AbortSignal,
-    finish: (reason: CloseReason | null) => void,
+    finish: (reason: CloseReason | null, retryAfter?: number) => void,
+    hint: { retryMs: number | undefined },
   ): Promise<void> {
     const { baseUrl, docId, token, viewerName, fetchImpl = globalThis.fetch } = this.options
     const url = new URL(`/api/docs/${encodeURIComponent(docId)}/events`, baseUrl)
@@ -53,13 +61,13 @@ export class SseTransport implements ClientTransport {
     })
     if (!response.ok || !response.body) {
       const body = (await response.json().catch(() => null)) as { code?: number } | null
-      finish(closeReasonByCode(body?.code ?? -1) ?? null)
+      finish(closeReasonByCode(body?.code ?? -1) ?? null, retryAfterMs(response))
       return
     }
     handlers.onOpen()
     const events = response.body
       .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new EventSourceParserStream())
+      .pipeThrough(new EventSourceParserStream({ onRetry: (ms) => (hint.retryMs = ms) }))
     const reader = events.getReader()
     for (;;) {
       const { done, value: event } = await reader.read()

@@ -5,8 +5,12 @@ import type { TransportName } from './types.ts'
 export interface TransportHandlers {
   onOpen(): void
   onFrame(frame: Uint8Array): void
-  /** Called once, whether the connection opened or not. `reason` is null for unknown codes. */
-  onClose(reason: CloseReason | null): void
+  /**
+   * Called once, whether the connection opened or not. `reason` is null for unknown codes;
+   * `retryAfterMs` is the server's hint (SSE `retry:`, HTTP `Retry-After`), honoured by the
+   * provider's backoff (SPEC R34).
+   */
+  onClose(reason: CloseReason | null, retryAfterMs?: number): void
 }
 
 export interface TransportConnection {
@@ -78,4 +82,10 @@ export function webSocketUrl(baseUrl: string, docId: string, token: string, view
   url.searchParams.set('ack', '1')
   if (viewerName) url.searchParams.set('name', viewerName)
   return url.toString()
+}
+
+/** `Retry-After` in seconds (the only form Tandem sends) as milliseconds. */
+export function retryAfterMs(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('Retry-After'))
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined
 }
