@@ -148,9 +148,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // durable, then stop.
       closing ??= (async () => {
         isShuttingDown = true
-        websocket.close(CLOSE_REASONS.serverShutdown)
-        sse.close(CLOSE_REASONS.serverShutdown)
+        // Held polls first: a poll answered with another client's departure would need one
+        // more round trip to learn about the shutdown.
         longPoll.close(CLOSE_REASONS.serverShutdown)
+        sse.close(CLOSE_REASONS.serverShutdown)
+        websocket.close(CLOSE_REASONS.serverShutdown)
         await registry.close()
         await app.close()
         persister.close()

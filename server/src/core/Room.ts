@@ -18,6 +18,8 @@ import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type
 
 /** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
 const VIEWER_PRESENCE_RENEW_MS = 15_000
+/** Far more than the state vector of any real document (~40k writers). */
+const MAX_STATE_VECTOR_BYTES = 256 * 1024
 /** Yjs client ids one connection may write or announce presence as (R32, R33). */
 const MAX_CLIENT_IDS_PER_PEER = 16
 /** Awareness messages per connection: bursts of cursor moves pass, floods are cut off (R32). */
@@ -214,6 +216,9 @@ export class Room {
     const message = decodeMessage(frame)
     switch (message.type) {
       case 'sync-step1':
+        // A state vector names each client once; megabytes of it are an attack on memory (R31).
+        if (message.stateVector.byteLength > MAX_STATE_VECTOR_BYTES)
+          throw new ProtocolError('state vector too large')
         peer.send(
           encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }),
         )

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 
 const BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url))
 const children: ChildProcess[] = []
@@ -74,5 +74,80 @@ describe('server process', () => {
     const result = exited(child)
     child.kill('SIGTERM')
     expect((await result).code).toBe(0)
+  })
+})
+
+describe('graceful shutdown', () => {
+  it('[R35] SIGTERM tells every client to come back later, keeps every accepted edit, exits 0', async () => {
+    const dataDir = await tempDir()
+    const { child, url } = await started(run({ PORT: '0', DATA_DIR: dataDir, POLL_TIMEOUT_MS: '20000' }))
+    const { SyncProvider } = await import('@tandem/client/sync')
+    const { default: WebSocket } = await import('ws')
+    const Y = await import('yjs')
+    const doc = (await (await fetch(`${url}/api/docs`, { method: 'POST' })).json()) as {
+      id: string
+      editToken: string
+      viewToken: string
+    }
+    const editor = new SyncProvider({
+      doc: new Y.Doc(),
+      docId: doc.id,
+      token: doc.editToken,
+      baseUrl: url,
+      transport: 'websocket',
+      WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
+    })
+    await editor.whenSynced()
+    const socket = new WebSocket(`${url.replace('http', 'ws')}/ws/${doc.id}?k=${doc.viewToken}`)
+    const socketClosed = new Promise<number>((resolve) => socket.once('close', resolve))
+    const stream = await fetch(`${url}/api/docs/${doc.id}/events?k=${doc.viewToken}`)
+    const streamText = stream.text()
+    const session = (await (
+      await fetch(`${url}/api/docs/${doc.id}/lp?k=${doc.viewToken}`, { method: 'POST' })
+    ).json()) as {
+      sessionId: string
+    }
+    const poll = `${url}/api/docs/${doc.id}/lp/${session.sessionId}?k=${doc.viewToken}`
+    editor.doc.getText('t').insert(0, 'written just before SIGTERM')
+    await vi.waitFor(() => expect(editor.status.save).toBe('saved'))
+    // Drain what the session has (short polls), then leave one poll held on the server.
+    let ack = '0'
+    for (;;) {
+      const response = await fetch(`${poll}&ack=${ack}&wait=0`)
+      await response.arrayBuffer()
+      if (response.status !== 200) break
+      ack = response.headers.get('X-Tandem-Batch') ?? ack
+    }
+    const held = fetch(`${poll}&ack=${ack}`)
+    await vi.waitFor(async () => {
+      const meta = (await (await fetch(`${url}/api/docs/${doc.id}?k=${doc.viewToken}`)).json()) as {
+        viewers: number
+      }
+      expect(meta.viewers).toBe(3)
+    })
+
+    const exit = exited(child)
+    child.kill('SIGTERM')
+
+    expect(await socketClosed).toBe(1012)
+    expect(await streamText).toContain('event: close\ndata: {"code":1012')
+    const heldResponse = await held
+    expect(heldResponse.status).toBe(503)
+    expect(heldResponse.headers.get('retry-after')).toBe('2')
+    expect((await exit).code).toBe(0)
+    editor.destroy()
+
+    const again = await started(run({ PORT: '0', DATA_DIR: dataDir }))
+    const reader = new SyncProvider({
+      doc: new Y.Doc(),
+      docId: doc.id,
+      token: doc.viewToken,
+      mode: 'view',
+      baseUrl: again.url,
+      transport: 'sse',
+    })
+    await reader.whenSynced()
+    expect(reader.doc.getText('t').toString()).toBe('written just before SIGTERM')
+    reader.destroy()
   })
 })
