@@ -7,6 +7,7 @@ import { Access } from './auth/access.ts'
 import { LinkSigner } from './auth/links.ts'
 import { loadLinkSecret } from './auth/secret.ts'
 import type { Config } from './config.ts'
+import { DocumentEvents } from './core/events.ts'
 import { Persister } from './core/Persister.ts'
 import { RoomRegistry } from './core/RoomRegistry.ts'
 import { registerApi } from './http/api.ts'
@@ -25,6 +26,7 @@ export interface RunningServer {
   readonly port: number
   readonly registry: RoomRegistry
   readonly persister: Persister
+  readonly events: DocumentEvents
   /** Stops accepting, closes clients with 1012, flushes writes, closes the store. */
   close(): Promise<void>
 }
@@ -81,10 +83,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxRetryDelayMs: 5_000,
     onError: (error, attempt) => app.log.error({ err: error, attempt }, 'persist failed; will retry'),
   })
+  const events = new DocumentEvents()
   const registry = new RoomRegistry(store, persister, {
     roomIdleMs: config.roomIdleMs,
     maxPendingBytes: config.maxMessageBytes,
     onLoadError: (docId, error) => app.log.error({ docId, err: error }, 'document failed to load'),
+    roomOptions: (docId) => ({
+      onReject: (peer, reason, detail) =>
+        app.log.warn(
+          { docId, session: peer.id, code: reason.code, reason: reason.text, detail },
+          'input rejected',
+        ),
+      onPersisted: (contributors) =>
+        events.emit({ type: 'document.persisted', docId, contributors, at: Date.now() }),
+    }),
   })
   const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
   const authorize = (docId: string, token: string | null | undefined) => access.check(docId, token)
@@ -123,7 +135,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log: app.log,
   })
 
-  registerApi(app, { store, registry, access, sse })
+  registerApi(app, { store, registry, access, sse, events })
   longPoll.register(app)
   await registerStaticClient(app, config.clientDir)
   app.server.on('upgrade', (request, socket, head) => {
@@ -142,6 +154,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     port,
     registry,
     persister,
+    events,
     close() {
       // Graceful shutdown (SPEC R35): refuse new work, tell every client to come back later
       // (1012 / 503 + Retry-After, spread by their jittered backoff), make every accepted write

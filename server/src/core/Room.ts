@@ -35,6 +35,8 @@ export interface RoomOptions {
   readonly limits?: Partial<RoomLimits>
   /** Told about every rejected peer (for logs and metrics); never changes the outcome. */
   readonly onReject?: (peer: Peer, reason: CloseReason, detail: string | undefined) => void
+  /** Told when edits are durable, with who made them (webhooks; SPEC R40). */
+  readonly onPersisted?: (contributors: readonly string[]) => void
 }
 
 interface PeerState {
@@ -72,6 +74,7 @@ export class Room {
   readonly #presenceOwners = new Map<number, Peer | null>()
   readonly #limits: RoomLimits
   readonly #onReject: RoomOptions['onReject']
+  readonly #onPersisted: RoomOptions['onPersisted']
 
   constructor(
     readonly docId: string,
@@ -81,6 +84,7 @@ export class Room {
   ) {
     this.#limits = { update: DEFAULT_UPDATE_LIMITS, awareness: DEFAULT_AWARENESS_LIMITS, ...options.limits }
     this.#onReject = options.onReject
+    this.#onPersisted = options.onPersisted
     this.doc = new Y.Doc()
     if (stored && stored.updates.length > 0) {
       // Throws on an undecodable stored value: the caller fails this document closed (R10).
@@ -288,8 +292,24 @@ export class Room {
         state.writtenClients.add(client)
       }
     }
+    const ticketBefore = this.#lastTicket
     Y.applyUpdate(this.doc, update, state.origin)
+    if (this.#onPersisted && this.#lastTicket !== ticketBefore) {
+      const contributors = [this.#nameOf(state)]
+      const onPersisted = this.#onPersisted
+      void this.persister.whenDurable(this.#lastTicket).then(() => onPersisted(contributors))
+    }
     return true
+  }
+
+  /** The display name a peer announced in its awareness state, '' if none. */
+  #nameOf(state: PeerState): string {
+    for (const id of state.clientIds) {
+      const name = (this.awareness.getStates().get(id) as { user?: { name?: unknown } } | undefined)?.user
+        ?.name
+      if (typeof name === 'string') return name
+    }
+    return ''
   }
 
   /** Presence only for the peer's own client ids, bounded in size, depth, clock and rate (R32). */

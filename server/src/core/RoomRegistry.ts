@@ -1,7 +1,7 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { Persister } from './Persister.ts'
-import { Room } from './Room.ts'
+import { Room, type RoomOptions } from './Room.ts'
 import type { Peer } from './types.ts'
 
 export interface RegistryOptions {
@@ -10,6 +10,8 @@ export interface RegistryOptions {
   /** Bytes a peer may send while its room is still loading (STYLE.md 9). */
   readonly maxPendingBytes: number
   readonly onLoadError?: (docId: string, error: unknown) => void
+  /** Options for each room, given its document id. */
+  readonly roomOptions?: (docId: string) => RoomOptions
 }
 
 type Entry =
@@ -145,7 +147,9 @@ export class RoomRegistry {
     const entry = this.#entries.get(docId)
     if (entry?.kind === 'ready') return Promise.resolve(entry.room)
     if (entry?.kind === 'loading') return entry.promise
-    const promise = this.store.load(docId).then((stored) => new Room(docId, stored, this.persister))
+    const promise = this.store
+      .load(docId)
+      .then((stored) => new Room(docId, stored, this.persister, this.options.roomOptions?.(docId)))
     this.#entries.set(docId, { kind: 'loading', promise })
     promise.then(
       (room) => this.#entries.set(docId, { kind: 'ready', room, idleTimer: null }),

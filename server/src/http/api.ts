@@ -3,6 +3,7 @@ import { CLOSE_REASONS } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
+import type { DocumentEvents } from '../core/events.ts'
 import type { Role } from '../core/types.ts'
 import { documentText } from '../core/documentText.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
@@ -15,6 +16,7 @@ export interface ApiDeps {
   readonly registry: RoomRegistry
   readonly access: Access
   readonly sse: SseTransport
+  readonly events: DocumentEvents
 }
 
 type DocRequest = FastifyRequest<{ Params: { id: string }; Querystring: { k?: string } }>
@@ -27,13 +29,14 @@ const docRoute = {
 } as const
 
 /** REST API (docs/PROTOCOL.md §3). Every document route checks the link token first (SPEC R17). */
-export function registerApi(app: FastifyInstance, { store, registry, access, sse }: ApiDeps): void {
+export function registerApi(app: FastifyInstance, { store, registry, access, sse, events }: ApiDeps): void {
   app.get('/healthz', () => ({ status: 'ok' }))
 
   app.post('/api/docs', async (_request, reply) => {
     const linkKey = newLinkKey()
     let id = newDocId()
     while (!(await store.create(id, linkKey))) id = newDocId()
+    events.emit({ type: 'document.created', docId: id, at: Date.now() })
     return reply.code(201).send({ ...access.links(id, linkKey), url: `/d/${id}` })
   })
 
@@ -95,6 +98,7 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
     await store.setLinkKey(request.params.id, linkKey)
     // Old tokens fail from now on; holders that are connected are cut off now (SPEC R19).
     registry.closeAll(request.params.id, CLOSE_REASONS.forbidden)
+    events.emit({ type: 'links.reset', docId: request.params.id, at: Date.now() })
     return access.links(request.params.id, linkKey)
   })
 
