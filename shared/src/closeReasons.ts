@@ -23,6 +23,10 @@ export const CLOSE_REASONS = {
   serverShutdown: reason(1012, 503, 'server restarting', true),
   internalError: reason(1011, 500, 'internal error', true),
   messageTooBig: reason(1009, 413, 'message too big', false),
+  // Sent by the WebSocket library itself for frames that break RFC 6455 (SPEC R30).
+  protocolViolation: reason(1002, 400, 'websocket protocol error', false),
+  invalidFramePayload: reason(1007, 400, 'invalid frame payload', false),
+  policyViolation: reason(1008, 400, 'too many fragments', false),
   invalidDocId: reason(4400, 400, 'invalid document id', false),
   malformedMessage: reason(4402, 400, 'malformed message', false),
   unauthorized: reason(4401, 401, 'missing link token', false),

@@ -109,7 +109,7 @@ function readMessage(decoder: decoding.Decoder): Message {
   switch (type) {
     case MESSAGE_SYNC: {
       const subType = readSafeVarUint(decoder)
-      const payload = decoding.readVarUint8Array(decoder)
+      const payload = readPayload(decoder)
       switch (subType) {
         case SYNC_STEP1:
           return { type: 'sync-step1', stateVector: payload }
@@ -122,7 +122,7 @@ function readMessage(decoder: decoding.Decoder): Message {
       }
     }
     case MESSAGE_AWARENESS:
-      return { type: 'awareness', update: decoding.readVarUint8Array(decoder) }
+      return { type: 'awareness', update: readPayload(decoder) }
     case MESSAGE_QUERY_AWARENESS:
       return { type: 'query-awareness' }
     case MESSAGE_AUTH: {
@@ -142,10 +142,21 @@ function readMessage(decoder: decoding.Decoder): Message {
   }
 }
 
+/**
+ * A varint in its one canonical form: within 2^53, and no redundant trailing zero groups
+ * (`[0x83, 0x00]` for 3). Non-canonical input would decode to values that re-encode differently.
+ */
 function readSafeVarUint(decoder: decoding.Decoder): number {
+  const start = decoder.pos
   const value = decoding.readVarUint(decoder)
   if (!Number.isSafeInteger(value)) throw new ProtocolError('varint out of range')
+  if (decoder.pos - start > 1 && decoder.arr[decoder.pos - 1] === 0) throw new ProtocolError('non-canonical varint')
   return value
+}
+
+/** A length-prefixed byte array, with a canonical length. */
+function readPayload(decoder: decoding.Decoder): Uint8Array {
+  return decoding.readUint8Array(decoder, readSafeVarUint(decoder))
 }
 
 /**
@@ -163,8 +174,9 @@ export function decodeFrameBatch(body: Uint8Array): Uint8Array[] {
   const decoder = decoding.createDecoder(body)
   const frames: Uint8Array[] = []
   try {
-    while (decoding.hasContent(decoder)) frames.push(decoding.readVarUint8Array(decoder))
+    while (decoding.hasContent(decoder)) frames.push(readPayload(decoder))
   } catch (error) {
+    if (error instanceof ProtocolError) throw error
     throw new ProtocolError(`malformed batch: ${error instanceof Error ? error.message : String(error)}`)
   }
   return frames

@@ -18,6 +18,7 @@ import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type
 
 /** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
 const VIEWER_PRESENCE_RENEW_MS = 15_000
+const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 /** Far more than the state vector of any real document (~40k writers). */
 const MAX_STATE_VECTOR_BYTES = 256 * 1024
 /** Yjs client ids one connection may write or announce presence as (R32, R33). */
@@ -29,6 +30,8 @@ const AWARENESS_PER_SECOND = 60
 export interface RoomLimits {
   readonly update: UpdateLimits
   readonly awareness: AwarenessLimits
+  /** Bytes of updates waiting for missing dependencies a document may hold (R31). */
+  readonly maxPendingBytes: number
 }
 
 export interface RoomOptions {
@@ -37,6 +40,8 @@ export interface RoomOptions {
   readonly onReject?: (peer: Peer, reason: CloseReason, detail: string | undefined) => void
   /** Told when edits are durable, with who made them (webhooks; SPEC R40). */
   readonly onPersisted?: (contributors: readonly string[]) => void
+  /** The room's memory can no longer be trusted: its owner must unload it (R31). */
+  readonly onBroken?: () => void
 }
 
 interface PeerState {
@@ -75,6 +80,11 @@ export class Room {
   readonly #limits: RoomLimits
   readonly #onReject: RoomOptions['onReject']
   readonly #onPersisted: RoomOptions['onPersisted']
+  readonly #onBroken: RoomOptions['onBroken']
+  /** Set while an update is applied: what it produced, held until it applied completely. */
+  #capture: Array<[Uint8Array, unknown]> | null = null
+  /** An update failed halfway; this room's memory is not trusted any more. */
+  #isBroken = false
 
   constructor(
     readonly docId: string,
@@ -82,9 +92,15 @@ export class Room {
     private readonly persister: Persister,
     options: RoomOptions = {},
   ) {
-    this.#limits = { update: DEFAULT_UPDATE_LIMITS, awareness: DEFAULT_AWARENESS_LIMITS, ...options.limits }
+    this.#limits = {
+      update: DEFAULT_UPDATE_LIMITS,
+      awareness: DEFAULT_AWARENESS_LIMITS,
+      maxPendingBytes: DEFAULT_MAX_PENDING_BYTES,
+      ...options.limits,
+    }
     this.#onReject = options.onReject
     this.#onPersisted = options.onPersisted
+    this.#onBroken = options.onBroken
     this.doc = new Y.Doc()
     if (stored && stored.updates.length > 0) {
       // Throws on an undecodable stored value: the caller fails this document closed (R10).
@@ -99,6 +115,11 @@ export class Room {
       () => this.awareness.off('update', this.#onAwarenessUpdate),
       persister.onStatus(this.#onPersistStatus),
     )
+  }
+
+  /** An update failed halfway and this room is being given up (R31). */
+  get isBroken(): boolean {
+    return this.#isBroken
   }
 
   get peerCount(): number {
@@ -268,8 +289,13 @@ export class Room {
    * may add structs for an id another connected peer claimed. A resync (step 2) may carry others'
    * structs the server lacks (after a crash), so it claims nothing. Returns false if rejected.
    */
-  #applyFromEditor(peer: Peer, state: PeerState, update: Uint8Array, isLiveEdit: boolean): boolean {
-    const verdict = validateUpdate(this.doc, update, this.#limits.update)
+  #applyFromEditor(peer: Peer, state: PeerState, received: Uint8Array, isLiveEdit: boolean): boolean {
+    let update = received
+    let verdict = validateUpdate(this.doc, update, this.#limits.update)
+    if (verdict.ok && verdict.needsTrim) {
+      update = Y.diffUpdate(update, Y.encodeStateVector(this.doc))
+      verdict = validateUpdate(this.doc, update, this.#limits.update)
+    }
     if (!verdict.ok) {
       this.#reject(peer, verdict.reason, verdict.detail)
       return false
@@ -292,14 +318,50 @@ export class Room {
         state.writtenClients.add(client)
       }
     }
+    if (this.#pendingBytes() + update.byteLength > this.#limits.maxPendingBytes && verdict.mayWait) {
+      // Updates whose dependencies never arrive would pile up in memory: cap them (R31).
+      this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'too many updates waiting for missing dependencies')
+      return false
+    }
     const ticketBefore = this.#lastTicket
-    Y.applyUpdate(this.doc, update, state.origin)
+    if (!this.#applyAtomically(update, state.origin)) {
+      this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'update failed to apply')
+      return false
+    }
     if (this.#onPersisted && this.#lastTicket !== ticketBefore) {
       const contributors = [this.#nameOf(state)]
       const onPersisted = this.#onPersisted
       void this.persister.whenDurable(this.#lastTicket).then(() => onPersisted(contributors))
     }
     return true
+  }
+
+  /**
+   * Applies an update so that it is broadcast and persisted only if Yjs integrates all of it. If
+   * Yjs throws halfway (input validation missed something), nothing of it leaves the room, and the
+   * room, whose memory may now hold half an update, is given up and reloaded from storage by its
+   * registry: every peer reconnects and resyncs (R31).
+   */
+  #applyAtomically(update: Uint8Array, origin: Origin): boolean {
+    const produced: Array<[Uint8Array, unknown]> = []
+    this.#capture = produced
+    try {
+      Y.applyUpdate(this.doc, update, origin)
+    } catch {
+      this.#capture = null
+      this.#isBroken = true
+      this.#onBroken?.()
+      return false
+    }
+    this.#capture = null
+    for (const [produce, from] of produced) this.#onDocUpdate(produce, from)
+    return true
+  }
+
+  /** Bytes Yjs holds for updates waiting for missing dependencies. */
+  #pendingBytes(): number {
+    const { pendingStructs, pendingDs } = this.doc.store
+    return (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
   }
 
   /** The display name a peer announced in its awareness state, '' if none. */
@@ -375,6 +437,9 @@ export class Room {
   }
 
   #ackWhenSaved(peer: Peer, state: PeerState, seq: number): void {
+    // Content waiting for its dependencies is not in the document, so not saved: no ack yet. The
+    // message that fills the gap is acked once durable, and acks are cumulative (R7).
+    if (this.#pendingBytes() > 0) return
     const send = (): void => {
       // Acks are cumulative and must never go backwards (R7).
       if (seq <= state.ackedSeq || !this.#peers.has(peer)) return
@@ -392,6 +457,11 @@ export class Room {
   }
 
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (this.#capture) {
+      this.#capture.push([update, origin])
+      return
+    }
+    if (this.#isBroken) return
     // Encoded once, the same bytes go to every other peer.
     const frame = encodeMessage({ type: 'sync-update', update })
     const from = isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null

@@ -147,15 +147,31 @@ export class RoomRegistry {
     const entry = this.#entries.get(docId)
     if (entry?.kind === 'ready') return Promise.resolve(entry.room)
     if (entry?.kind === 'loading') return entry.promise
-    const promise = this.store
-      .load(docId)
-      .then((stored) => new Room(docId, stored, this.persister, this.options.roomOptions?.(docId)))
+    const promise = this.store.load(docId).then(
+      (stored) =>
+        new Room(docId, stored, this.persister, {
+          ...this.options.roomOptions?.(docId),
+          onBroken: () => this.#dropBroken(docId),
+        }),
+    )
     this.#entries.set(docId, { kind: 'loading', promise })
     promise.then(
       (room) => this.#entries.set(docId, { kind: 'ready', room, idleTimer: null }),
       () => this.#entries.delete(docId),
     )
     return promise
+  }
+
+  /** A room whose memory is not trusted: everyone reconnects to a fresh load from storage (R31). */
+  #dropBroken(docId: string): void {
+    const entry = this.#entries.get(docId)
+    if (entry?.kind !== 'ready') return
+    this.#entries.delete(docId)
+    if (entry.idleTimer) clearTimeout(entry.idleTimer)
+    queueMicrotask(() => {
+      entry.room.closeAll(CLOSE_REASONS.docUnavailable)
+      entry.room.destroy()
+    })
   }
 
   #leave(room: Room, peer: Peer): void {

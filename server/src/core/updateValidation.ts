@@ -23,7 +23,14 @@ export const DEFAULT_UPDATE_LIMITS: UpdateLimits = {
 }
 
 export type UpdateVerdict =
-  | { readonly ok: true; readonly writtenClients: readonly number[] }
+  | {
+      readonly ok: true
+      readonly writtenClients: readonly number[]
+      /** The update repeats content the document has: validate `Y.diffUpdate(update, sv)` instead. */
+      readonly needsTrim: boolean
+      /** It references content that has not arrived: Yjs will keep it pending (bounded by the room). */
+      readonly mayWait: boolean
+    }
   | { readonly ok: false; readonly reason: CloseReason; readonly detail: string }
 
 type Struct = Y.Item | Y.GC | Y.Skip
@@ -70,15 +77,30 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     else range.end = end
   }
   const writtenClients: number[] = []
+  let hasKnownStructs = false
   for (const [client, { first, end }] of ranges) {
-    if (first > state(client)) return reject(`missing dependencies: client ${client} continues at ${first}`)
     if (end > state(client)) writtenClients.push(client)
+    if (first < state(client)) hasKnownStructs = true
   }
+  // Parts the document already has are trimmed off by the caller first (Y.diffUpdate), so a
+  // struct is never integrated from its middle onto whatever the document holds there.
+  if (hasKnownStructs) return { ok: true, writtenClients, needsTrim: true, mayWait: false }
   /** Whether an id exists in the document or in this update. */
   const exists = (id: Y.ID): boolean => {
     if (id.clock < state(id.client)) return true
     const range = ranges.get(id.client)
     return range !== undefined && id.clock >= range.first && id.clock < range.end
+  }
+  /**
+   * A reference to content neither here nor in the document is allowed only where it can still
+   * arrive: at or beyond that client's known clock. Such an update waits in Yjs's pending set,
+   * which the room bounds (R31). A reference below the known clock that does not exist is forged.
+   */
+  let mayWait = false
+  const canArrive = (id: Y.ID): boolean => {
+    const isPossible = !exists(id) && id.clock >= state(id.client)
+    mayWait ||= isPossible
+    return isPossible
   }
 
   const newItems = new Map<string, Y.Item>()
@@ -87,10 +109,15 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   const newRoots = new Set<string>()
 
   for (const struct of structs) {
-    if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= state(struct.id.client)) continue
-    if (struct.origin && !exists(struct.origin)) return reject('reference to an unknown left origin')
-    if (struct.rightOrigin && !exists(struct.rightOrigin))
-      return reject('reference to an unknown right origin')
+    if (!(struct instanceof Y.Item)) continue
+    // Yjs resolves the references of every struct, known ones too: all must exist (R31).
+    const own = (id: Y.ID): boolean =>
+      id.client === struct.id.client &&
+      id.clock >= struct.id.clock &&
+      id.clock < struct.id.clock + struct.length
+    const isValidRef = (id: Y.ID): boolean => !own(id) && (exists(id) || canArrive(id))
+    if (struct.origin && !isValidRef(struct.origin)) return reject('invalid left origin')
+    if (struct.rightOrigin && !isValidRef(struct.rightOrigin)) return reject('invalid right origin')
     if (struct.parentSub !== null && struct.parentSub.length > limits.maxKeyLength)
       return reject('key too long')
     const parent = struct.parent as unknown
@@ -98,7 +125,9 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
       if (parent.length > limits.maxKeyLength) return reject('root type name too long')
       if (!doc.share.has(parent)) newRoots.add(parent)
     } else if (parent instanceof Y.ID) {
-      if (!exists(parent)) return reject('reference to an unknown parent')
+      if (own(parent) || (exists(parent) ? !holdsType(doc, parent, newItems, state) : !canArrive(parent))) {
+        return reject('parent is not a shared type')
+      }
     } else if (parent === null && !struct.origin && !struct.rightOrigin) {
       return reject('item without parent or origin')
     }
@@ -111,15 +140,34 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   if (doc.share.size + newRoots.size > limits.maxRootTypes)
     return reject(`more than ${limits.maxRootTypes} root types`)
 
-  for (const [client, deletions] of ds.clients) {
-    const end = Math.max(state(client), ranges.get(client)?.end ?? 0)
+  for (const deletions of ds.clients.values()) {
     for (const { clock, len } of deletions) {
-      if (len < 0 || !Number.isSafeInteger(clock + len) || clock + len > end) {
-        return reject('deletion of unknown content')
+      // Deleting what has not arrived yet waits in Yjs's pending delete set, bounded by the room.
+      if (len < 0 || !Number.isSafeInteger(clock + len) || clock + len > limits.maxClock) {
+        return reject('deletion out of range')
       }
     }
   }
-  return { ok: true, writtenClients }
+  for (const [client, { first }] of ranges) if (first > state(client)) mayWait = true
+  for (const [client, deletions] of ds.clients) {
+    for (const { clock, len } of deletions) if (clock + len > state(client)) mayWait = true
+  }
+  return { ok: true, writtenClients, needsTrim: false, mayWait }
+}
+
+/** Whether the struct with this id holds a shared type (or was garbage-collected: Yjs copes). */
+function holdsType(
+  doc: Y.Doc,
+  id: Y.ID,
+  newItems: ReadonlyMap<string, Y.Item>,
+  state: (client: number) => number,
+): boolean {
+  const inUpdate = newItems.get(key(id))
+  if (inUpdate) return inUpdate.content instanceof Y.ContentType
+  if (id.clock >= state(id.client)) return false
+  const struct = Y.getItem(doc.store, id) as Y.Item | Y.GC
+  if (!(struct instanceof Y.Item)) return true
+  return struct.content instanceof Y.ContentType && struct.id.clock === id.clock
 }
 
 function reject(detail: string): UpdateVerdict {
