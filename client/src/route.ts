@@ -1,4 +1,5 @@
 import { isValidDocId } from '@tandem/shared'
+import type { TransportName } from './sync/index.ts'
 
 /** The client's pages. Navigation between them is a full page load, so no router is needed. */
 export type Route =
@@ -33,6 +34,21 @@ export function documentPath(mode: LinkMode, docId: string, token: string): stri
 export function tokenFromSearch(search: string): string | null {
   const token = new URLSearchParams(search).get(TOKEN_PARAM)
   return token === null || token === '' ? null : token
+}
+
+/**
+ * `?transport=longpoll` pins a document page to one transport, with no automatic fallback (R26):
+ * for networks where the fallback guesses wrong, and for tests. It is personal, so share links
+ * never carry it, but the address bar keeps it so a reload stays on the same transport.
+ */
+export const TRANSPORT_PARAM = 'transport'
+
+const TRANSPORT_NAMES: readonly TransportName[] = ['websocket', 'sse', 'longpoll', 'poll']
+
+/** The forced transport, or null (automatic) when absent or not one we know. */
+export function transportFromSearch(search: string): TransportName | null {
+  const name = new URLSearchParams(search).get(TRANSPORT_PARAM)
+  return TRANSPORT_NAMES.find((known) => known === name) ?? null
 }
 
 /** What was typed or pasted into "Open by id or link". */

@@ -86,4 +86,8 @@ describe('linkSearch', () => {
     expect(linkSearch('', 'E1')).toBe('?k=E1')
     expect(linkSearch('?k=old&x=1', 'new')).toBe('?k=new&x=1')
   })
+
+  it('[R26] keeps a forced transport, so a reload stays on it', () => {
+    expect(linkSearch('?k=E1&transport=longpoll&name=Bob', 'E1')).toBe('?k=E1&transport=longpoll')
+  })
 })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { documentPath, openTargetFromInput, routeFromPath, tokenFromSearch } from '../src/route.ts'
+import {
+  documentPath,
+  openTargetFromInput,
+  routeFromPath,
+  tokenFromSearch,
+  transportFromSearch,
+} from '../src/route.ts'
 
 describe('routeFromPath', () => {
   it('maps the four pages', () => {
@@ -28,6 +34,17 @@ describe('links', () => {
     expect(tokenFromSearch('?name=Bob&k=a%2Bb')).toBe('a+b')
     expect(tokenFromSearch('?k=')).toBeNull()
     expect(tokenFromSearch('')).toBeNull()
+  })
+
+  it('[R26] reads a forced transport and ignores unknown ones', () => {
+    expect(transportFromSearch('?k=E1&transport=longpoll')).toBe('longpoll')
+    expect(transportFromSearch('?transport=websocket')).toBe('websocket')
+    expect(transportFromSearch('?transport=poll')).toBe('poll')
+    expect(transportFromSearch('?transport=sse')).toBe('sse')
+    expect(transportFromSearch('?transport=LongPoll')).toBeNull()
+    expect(transportFromSearch('?transport=carrier-pigeon')).toBeNull()
+    expect(transportFromSearch('?transport=')).toBeNull()
+    expect(transportFromSearch('?k=E1')).toBeNull()
   })
 })
 

@@ -29,6 +29,27 @@ export class DocumentSurface {
     await expect(this.statusBadge).toHaveAttribute('data-synced', 'true')
   }
 
+  /**
+   * Waits until the page is synced over `transport` (the badge's label, e.g. "Long polling"),
+   * checking every animation frame rather than at expect's widening intervals, so the time it took
+   * can be measured to within a frame.
+   */
+  async waitSyncedOver(transport: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.page.waitForFunction(
+      (label) => {
+        const badge = document.querySelector('[data-testid="status-badge"]')
+        const connection = badge?.querySelector('[data-testid="connection-state"]')
+        return (
+          badge?.getAttribute('data-synced') === 'true' &&
+          connection?.getAttribute('data-state') === 'connected' &&
+          badge.querySelector('[data-testid="transport"]')?.textContent === label
+        )
+      },
+      transport,
+      { polling: 'raf', timeout: options.timeoutMs ?? 10_000 },
+    )
+  }
+
   async waitRefused(): Promise<void> {
     await expect(this.connectionState).toHaveAttribute('data-state', 'refused')
     await expect(this.refusal).toBeVisible()

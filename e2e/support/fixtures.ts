@@ -1,5 +1,6 @@
 import { test as base, expect, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { EditorPage } from './EditorPage.ts'
+import { startProxy, type ProxyModes, type RestrictiveProxy } from './proxy.ts'
 import { startServer, type TandemServer } from './server.ts'
 import { ViewerPage } from './ViewerPage.ts'
 
@@ -30,11 +31,19 @@ export interface Actor {
   readonly errors: readonly string[]
 }
 
+/** Where an actor's browser reaches Tandem. */
+export interface ActorOptions {
+  /** The origin the actor's pages open on; defaults to the server itself. A proxy's url goes through it. */
+  readonly baseURL?: string
+}
+
 interface Fixtures {
   /** A fresh server with an empty data directory, torn down after the test. */
   server: TandemServer
   /** Opens a new browser context for a named person; all are closed after the test. */
-  newActor: (name: string) => Promise<Actor>
+  newActor: (name: string, options?: ActorOptions) => Promise<Actor>
+  /** Starts a restrictive proxy in front of the server (support/proxy.ts); all close after the test. */
+  startProxy: (modes?: Partial<ProxyModes>) => Promise<RestrictiveProxy>
   /** Creates a document through the REST API and returns its id and links. */
   createDoc: () => Promise<CreatedDoc>
   /** The document's plain text on the server (`GET /api/docs/:id/text`), read with `token`. */
@@ -68,13 +77,23 @@ export const test = base.extend<Fixtures>({
 
   newActor: async ({ browser, server }, use) => {
     const actors: Actor[] = []
-    await use(async (name) => {
-      const actor = await openActor(browser, server.url, name)
+    await use(async (name, options = {}) => {
+      const actor = await openActor(browser, options.baseURL ?? server.url, name)
       actors.push(actor)
       return actor
     })
     await Promise.all(actors.map((actor) => actor.close()))
     for (const actor of actors) expect(actor.errors, `uncaught errors in ${actor.name}'s page`).toEqual([])
+  },
+
+  startProxy: async ({ server }, use) => {
+    const proxies: RestrictiveProxy[] = []
+    await use(async (modes) => {
+      const proxy = await startProxy(server.url, modes)
+      proxies.push(proxy)
+      return proxy
+    })
+    await Promise.all(proxies.map((proxy) => proxy.close()))
   },
 
   createDoc: async ({ request }, use) => {

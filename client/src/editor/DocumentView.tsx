@@ -2,6 +2,7 @@ import { useCallback, useState } from 'react'
 import { resetLinks, type DocumentLinks } from '../api.ts'
 import { rememberDoc, tokenFor } from '../links.ts'
 import type { KeyValueStore } from '../storage.ts'
+import type { TransportName } from '../sync/index.ts'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
 import type { Identity } from './identity.ts'
 import { PresenceList } from './PresenceList.tsx'
@@ -20,6 +21,8 @@ interface Props {
   readonly identity: Identity
   /** The edit token this page connects with. */
   readonly token: string
+  /** `?transport=`: the one transport to use; null chooses automatically (R26). */
+  readonly transport: TransportName | null
   readonly store: KeyValueStore
   /** After "Reset links": the page continues on the new edit token. */
   readonly onTokenChange: (token: string) => void
@@ -27,7 +30,12 @@ interface Props {
 
 /** A document open for editing: header (share, presence, viewers, status) over the live editor. */
 export function DocumentView(props: Props) {
-  const session = useSyncSession({ docId: props.docId, token: props.token, mode: 'edit' })
+  const session = useSyncSession({
+    docId: props.docId,
+    token: props.token,
+    mode: 'edit',
+    transport: props.transport,
+  })
   if (session === null) return <div className="editor-page" aria-busy="true" />
   return <LiveDocument {...props} session={session} />
 }
@@ -50,6 +58,9 @@ function LiveDocument({
   // expected and the new session replaces it, so it is not shown.
   const isOwnReset = isResetting || session.token !== token
   const refusal = status.connection.kind === 'refused' && !isOwnReset ? status.connection.reason : null
+  // `?transport=sse` on an edit link: the event stream only receives, so typing would change this
+  // tab alone and never be saved. The page watches instead, like a view link.
+  const isReceiveOnly = status.transport === 'sse'
 
   const onLinksLoaded = useCallback(
     (links: DocumentLinks) =>
@@ -90,7 +101,7 @@ function LiveDocument({
         <span className="header-spacer" />
         <PresenceList awareness={session.provider.awareness} />
         <ViewerCount awareness={session.provider.awareness} />
-        <StatusBadge status={status} />
+        <StatusBadge status={status} isReadOnly={isReceiveOnly} />
       </header>
       {refusal !== null && (
         <RefusalBanner
@@ -105,7 +116,11 @@ function LiveDocument({
         />
       )}
       <main className="editor-surface">
-        <CollaborativeEditor session={session} identity={identity} isEditable={refusal === null} />
+        <CollaborativeEditor
+          session={session}
+          identity={identity}
+          isEditable={refusal === null && !isReceiveOnly}
+        />
       </main>
       {isSharing && (
         <ShareDialog

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import * as Y from 'yjs'
 import type { LinkMode } from '../route.ts'
-import { SyncProvider } from '../sync/index.ts'
+import { SyncProvider, type TransportName } from '../sync/index.ts'
 
 export interface SyncSession {
   readonly docId: string
@@ -17,6 +17,8 @@ export interface SessionAccess {
   readonly mode: LinkMode
   /** What editors see in "N viewing" (view mode only); '' stays anonymous. */
   readonly viewerName?: string
+  /** `?transport=`: exactly this transport, no fallback; null chooses automatically (R26). */
+  readonly transport?: TransportName | null
 }
 
 /**
@@ -25,16 +27,29 @@ export interface SessionAccess {
  * its connection. A new token (after "Reset links") replaces only the provider: the Y.Doc, and
  * with it the text on screen and any edit not yet sent, carries over to the new connection.
  */
-export function useSyncSession({ docId, token, mode, viewerName = '' }: SessionAccess): SyncSession | null {
+export function useSyncSession({
+  docId,
+  token,
+  mode,
+  viewerName = '',
+  transport = null,
+}: SessionAccess): SyncSession | null {
   const [doc, setDoc] = useState<Y.Doc | null>(null)
   const [session, setSession] = useState<SyncSession | null>(null)
 
   useEffect(() => {
     if (doc === null) return undefined
-    const provider = new SyncProvider({ doc, docId, token, mode, viewerName })
+    const provider = new SyncProvider({
+      doc,
+      docId,
+      token,
+      mode,
+      viewerName,
+      transport: transport ?? undefined,
+    })
     setSession({ docId, doc, provider, token })
     return () => provider.destroy()
-  }, [doc, docId, token, mode, viewerName])
+  }, [doc, docId, token, mode, viewerName, transport])
 
   // Declared after the provider's effect so that React's cleanups, which run in declaration order,
   // destroy the provider before its document.

@@ -1,6 +1,7 @@
 import { MAX_DOC_ID_LENGTH } from '@tandem/shared'
 import { useMemo, useState, type FormEvent } from 'react'
 import { createDocument } from '../api.ts'
+import { DocLiveStatus } from '../home/DocLiveStatus.tsx'
 import { rememberDoc, rememberedDoc, rememberedDocs, type RememberedDoc } from '../links.ts'
 import { documentPath, openTargetFromInput } from '../route.ts'
 import { browserStore, type KeyValueStore } from '../storage.ts'
@@ -123,40 +124,52 @@ function openPathOf(doc: RememberedDoc | null): string | null {
 
 const OPENED_AT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 
-/** The documents this browser has opened, newest first (links/localStorage, not the server). */
+/**
+ * The documents this browser has opened, newest first (links/localStorage), each with its live
+ * state from the server, refreshed by short polling (R27).
+ */
 function RecentDocuments({ docs }: { docs: readonly RememberedDoc[] }) {
   return (
     <section className="card">
       <h2 className="card-title">Your documents</h2>
       <ul className="recent-docs" data-testid="recent-docs">
         {docs.map((doc) => (
-          <li key={doc.docId} className="recent-doc" data-testid="recent-doc" data-doc-id={doc.docId}>
-            <a className="recent-doc-title" href={openPathOf(doc) ?? undefined}>
-              {doc.title ?? 'Untitled'}
-            </a>
-            <span className="recent-doc-meta">
-              <span className="doc-id">{doc.docId}</span>
-              {doc.openedAtMs > 0 && (
-                <time className="muted" dateTime={new Date(doc.openedAtMs).toISOString()}>
-                  {OPENED_AT.format(doc.openedAtMs)}
-                </time>
-              )}
-            </span>
-            <span className="recent-doc-links">
-              {doc.editToken !== null && (
-                <a href={documentPath('edit', doc.docId, doc.editToken)} data-testid="recent-doc-edit-link">
-                  Edit link
-                </a>
-              )}
-              {doc.viewToken !== null && (
-                <a href={documentPath('view', doc.docId, doc.viewToken)} data-testid="recent-doc-view-link">
-                  View link
-                </a>
-              )}
-            </span>
-          </li>
+          <RecentDocument key={doc.docId} doc={doc} />
         ))}
       </ul>
     </section>
+  )
+}
+
+function RecentDocument({ doc }: { doc: RememberedDoc }) {
+  // Either token reads the status; a remembered document always holds at least one.
+  const statusToken = doc.editToken ?? doc.viewToken
+  return (
+    <li className="recent-doc" data-testid="doc-entry" data-doc-id={doc.docId}>
+      <a className="recent-doc-title" href={openPathOf(doc) ?? undefined}>
+        {doc.title ?? 'Untitled'}
+      </a>
+      <span className="recent-doc-meta">
+        <span className="doc-id">{doc.docId}</span>
+        {doc.openedAtMs > 0 && (
+          <time className="muted" dateTime={new Date(doc.openedAtMs).toISOString()}>
+            {OPENED_AT.format(doc.openedAtMs)}
+          </time>
+        )}
+      </span>
+      <span className="recent-doc-links">
+        {doc.editToken !== null && (
+          <a href={documentPath('edit', doc.docId, doc.editToken)} data-testid="recent-doc-edit-link">
+            Edit link
+          </a>
+        )}
+        {doc.viewToken !== null && (
+          <a href={documentPath('view', doc.docId, doc.viewToken)} data-testid="recent-doc-view-link">
+            View link
+          </a>
+        )}
+      </span>
+      {statusToken !== null && <DocLiveStatus docId={doc.docId} token={statusToken} />}
+    </li>
   )
 }

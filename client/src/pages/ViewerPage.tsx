@@ -12,7 +12,9 @@ import { useSyncSession, type SyncSession } from '../editor/useSyncSession.ts'
 import { ViewerCount } from '../editor/ViewerCount.tsx'
 import { wayOutOf } from '../editor/wayOut.ts'
 import { tokenFor } from '../links.ts'
+import { transportFromSearch } from '../route.ts'
 import { browserStore, type KeyValueStore } from '../storage.ts'
+import type { TransportName } from '../sync/index.ts'
 import { MissingLink } from './MissingLink.tsx'
 
 /** Who is watching: a name is asked for like on the editor page, but viewers may skip it. */
@@ -27,10 +29,11 @@ type Viewer =
  */
 const ANONYMOUS_IDENTITY: Identity = { name: 'Anonymous', color: '#6b7280' }
 
-/** `/v/<docId>?k=<viewToken>`: the document live, read-only (SPEC R20). */
+/** `/v/<docId>?k=<viewToken>[&transport=…]`: the document live, read-only (SPEC R20). */
 export function ViewerPage({ docId }: { docId: string }) {
   const store = useMemo(browserStore, [])
   const [token] = useLinkToken(store, docId, 'view')
+  const [transport] = useState(() => transportFromSearch(window.location.search))
   const [viewer, setViewer] = useState<Viewer>(() => {
     const identity = resolveIdentity(window.location.search, store)
     return identity === null ? { kind: 'asking' } : { kind: 'named', identity }
@@ -50,15 +53,27 @@ export function ViewerPage({ docId }: { docId: string }) {
         />
       )
     case 'named':
-      return <ViewerDocument docId={docId} token={token} store={store} identity={viewer.identity} />
+      return (
+        <ViewerDocument
+          docId={docId}
+          token={token}
+          transport={transport}
+          store={store}
+          identity={viewer.identity}
+        />
+      )
     case 'anonymous':
-      return <ViewerDocument docId={docId} token={token} store={store} identity={null} />
+      return (
+        <ViewerDocument docId={docId} token={token} transport={transport} store={store} identity={null} />
+      )
   }
 }
 
 interface Props {
   readonly docId: string
   readonly token: string
+  /** `?transport=`: the one transport to use; null chooses automatically (R26). */
+  readonly transport: TransportName | null
   readonly store: KeyValueStore
   /** null: anonymous. */
   readonly identity: Identity | null
@@ -70,6 +85,7 @@ function ViewerDocument(props: Props) {
     token: props.token,
     mode: 'view',
     viewerName: props.identity?.name ?? '',
+    transport: props.transport,
   })
   if (session === null) return <div className="editor-page" aria-busy="true" />
   return <LiveView {...props} session={session} />
