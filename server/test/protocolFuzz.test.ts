@@ -371,6 +371,7 @@ class RecordingPeer implements Peer {
   readonly wantsAcks = false
   readonly viewerName = ''
   readonly resumeFrom = null
+  readonly isProbe = false
   closedWith: CloseReason | null = null
   send(): void {}
   close(reason: CloseReason): void {

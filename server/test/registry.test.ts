@@ -26,6 +26,7 @@ function peer(id: string): Peer & { frames: Uint8Array[]; closed: CloseReason | 
     wantsAcks: true,
     viewerName: '',
     resumeFrom: null,
+    isProbe: false,
     frames,
     closed: null,
     send(frame) {

@@ -14,6 +14,7 @@ class RecordingPeer implements Peer {
   closedWith: CloseReason | null = null
   readonly viewerName = ''
   readonly resumeFrom = null
+  readonly isProbe = false
   constructor(
     readonly id: string,
     readonly role: Role = 'edit',

@@ -18,6 +18,7 @@ class TestPeer implements Peer {
   readonly wantsAcks: boolean = false
   readonly viewerName = ''
   readonly resumeFrom = null
+  readonly isProbe = false
   closedWith: CloseReason | null = null
   received = 0
   constructor(readonly id: string) {}

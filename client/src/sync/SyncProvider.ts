@@ -215,7 +215,7 @@ export class SyncProvider {
       try {
         connection = transport.open(
           { onOpen: () => undefined, onFrame: () => settle(true), onClose: () => settle(false) },
-          { stateVector: () => Y.encodeStateVector(this.doc) },
+          { stateVector: () => Y.encodeStateVector(this.doc), isProbe: true },
         )
       } catch {
         settle(false)

@@ -54,6 +54,7 @@ export class SseTransport implements ClientTransport {
     url.searchParams.set('k', token)
     url.searchParams.set('sv', encodeBase64Url(context.stateVector()))
     if (viewerName) url.searchParams.set('name', viewerName)
+    if (context.isProbe) url.searchParams.set('probe', '1')
     const response = await fetchImpl(url, {
       headers: { Accept: 'text/event-stream' },
       signal,

@@ -22,6 +22,8 @@ export interface TransportConnection {
 export interface ConnectContext {
   /** The document's current state vector: receive-only transports resume from it (SPEC R22). */
   stateVector(): Uint8Array
+  /** A background probe (R26): it must not count as a viewer or editor while it lasts. */
+  readonly isProbe?: boolean
 }
 
 /**

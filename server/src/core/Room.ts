@@ -195,7 +195,7 @@ export class Room {
     if (peer.wantsAcks && this.persister.status === 'failing') {
       peer.send(encodeMessage({ type: 'persistence', state: 'failing' }))
     }
-    if (peer.role === 'view') this.#addViewerPresence(state, peer.viewerName)
+    if (peer.role === 'view' && !peer.isProbe) this.#addViewerPresence(state, peer.viewerName)
   }
 
   remove(peer: Peer): void {

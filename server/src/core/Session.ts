@@ -7,6 +7,7 @@ export interface SessionIdentity {
   readonly wantsAcks: boolean
   readonly viewerName?: string
   readonly resumeFrom?: Uint8Array | null
+  readonly isProbe?: boolean
 }
 
 /**
@@ -46,6 +47,7 @@ export class Session implements Peer {
   readonly wantsAcks: boolean
   readonly viewerName: string
   readonly resumeFrom: Uint8Array | null
+  readonly isProbe: boolean
 
   constructor(
     identity: SessionIdentity,
@@ -57,6 +59,7 @@ export class Session implements Peer {
     this.wantsAcks = identity.wantsAcks
     this.viewerName = identity.viewerName ?? ''
     this.resumeFrom = identity.resumeFrom ?? null
+    this.isProbe = identity.isProbe ?? false
   }
 
   get isClosed(): boolean {

@@ -19,6 +19,8 @@ export interface Peer {
    * opens with a sync step 2 of what it lacks instead of a step 1 it could not answer (R22).
    */
   readonly resumeFrom: Uint8Array | null
+  /** A client's background check that this transport works (R26): never shown as present. */
+  readonly isProbe: boolean
   send(frame: Uint8Array): void
   close(reason: CloseReason): void
 }

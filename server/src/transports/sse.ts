@@ -88,6 +88,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         wantsAcks: false,
         viewerName: (query.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
         resumeFrom,
+        isProbe: query.get('probe') === '1',
       },
       {
         write(frames, done) {

@@ -60,6 +60,12 @@ export class EndpointTable {
     return false
   }
 
+  countFromSource(source: EndpointRecord['source']): number {
+    let count = 0
+    for (const endpoint of this.#records.values()) if (endpoint.source === source) count++
+    return count
+  }
+
   countForDocument(docId: string): number {
     let count = 0
     for (const endpoint of this.#records.values()) if (endpoint.docId === docId) count++

@@ -20,6 +20,7 @@ import {
 
 /** Bounds on what callers control (STYLE.md 9). */
 export const WEBHOOK_LIMITS = {
+  /** Per source: admin-registered and edit-token-registered endpoints each. */
   maxEndpoints: 1_000,
   /** Edit-token holders are anyone who created a document: keep each document's share small. */
   maxEndpointsPerDocument: 10,
@@ -122,7 +123,8 @@ export class WebhookService {
     const description = input.description ?? ''
     if (description.length > WEBHOOK_LIMITS.maxDescriptionChars)
       return invalid(`description longer than ${WEBHOOK_LIMITS.maxDescriptionChars} characters`)
-    if (endpoints.size >= WEBHOOK_LIMITS.maxEndpoints)
+    // Counted per source, so documents' token holders cannot use up the admin's share.
+    if (endpoints.countFromSource(source) >= WEBHOOK_LIMITS.maxEndpoints)
       return fail({ kind: 'limit', detail: `at most ${WEBHOOK_LIMITS.maxEndpoints} endpoints` })
     if (
       input.docId !== null &&

@@ -179,3 +179,16 @@ describe('Server-Sent Events for viewers', () => {
     socket.destroy()
   }, 60_000)
 })
+
+describe('probes', () => {
+  it('[R26][R21] a background probe of the event stream is not counted as a viewer', async () => {
+    const server = await startTestServer()
+    const doc = await createDoc(server.url)
+    const probe = await openStream(
+      `${server.url}/api/docs/${doc.id}/events?k=${doc.viewToken}&name=P&probe=1`,
+    )
+    await eventually(() => expect(frames(probe.events)[0]?.type).toBe('sync-step2'))
+    expect(server.registry.peek(doc.id)?.viewerCount).toBe(0)
+    probe.close()
+  })
+})

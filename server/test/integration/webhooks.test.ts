@@ -40,7 +40,7 @@ describe('webhook endpoints', () => {
     const listed = (await (await harness.api('/api/webhooks')).json()) as { endpoints: EndpointView[] }
     expect(listed.endpoints.map((e) => e.id)).toEqual([endpoint.id])
     expect(JSON.stringify(listed)).not.toContain(endpoint.secret)
-    const single = await (await harness.api(`/api/webhooks/${endpoint.id}`)).json()
+    const single = (await (await harness.api(`/api/webhooks/${endpoint.id}`)).json()) as EndpointView
     expect(JSON.stringify(single)).not.toContain('whsec_')
 
     expect((await harness.api(`/api/webhooks/${endpoint.id}`, { method: 'DELETE' })).status).toBe(204)

@@ -7,7 +7,10 @@ const MAX_WAIT_MS = 10_000
 const KEYSTROKE_MS = 200
 
 /** Types into one document every 200 ms for `durationMs` on a fake clock; returns each close. */
-function typeContinuously(durationMs: number): { closes: Array<{ at: number; window: OpenWindow }>; lastKeystroke: number } {
+function typeContinuously(durationMs: number): {
+  closes: Array<{ at: number; window: OpenWindow }>
+  lastKeystroke: number
+} {
   const clock = new FakeClock(0)
   const closes: Array<{ at: number; window: OpenWindow }> = []
   const debouncer = new UpdateDebouncer(
@@ -58,7 +61,9 @@ describe('document.updated debounce', () => {
   it('[R40] over real time and a real receiver: continuous edits give updates bounded by the maximum wait', async () => {
     const quietMs = 300
     const maxWaitMs = 1_500
-    const harness = await startWebhookHarness({ config: { debounceQuietMs: quietMs, debounceMaxWaitMs: maxWaitMs } })
+    const harness = await startWebhookHarness({
+      config: { debounceQuietMs: quietMs, debounceMaxWaitMs: maxWaitMs },
+    })
     const receiver = await startReceiver()
     const { secret } = await harness.register({ url: receiver.url, events: ['document.updated'] })
     receiver.secret = secret
@@ -104,7 +109,9 @@ describe('document.updated debounce', () => {
 
   it('[R40] an update still being debounced survives a restart and is reported after it', async () => {
     // A quiet period far longer than the test: the window cannot close before the restart.
-    let harness = await startWebhookHarness({ config: { debounceQuietMs: 60_000, debounceMaxWaitMs: 120_000 } })
+    let harness = await startWebhookHarness({
+      config: { debounceQuietMs: 60_000, debounceMaxWaitMs: 120_000 },
+    })
     const receiver = await startReceiver()
     const { secret } = await harness.register({ url: receiver.url, events: ['document.updated'] })
     receiver.secret = secret

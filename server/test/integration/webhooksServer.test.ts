@@ -25,7 +25,10 @@ describe('webhooks fed by the real server', () => {
       source: { events: server.events, getMeta: (docId) => store.getMeta(docId) },
     })
     const receiver = await startReceiver()
-    const { secret } = await harness.register({ url: receiver.url, events: ['document.created', 'document.updated'] })
+    const { secret } = await harness.register({
+      url: receiver.url,
+      events: ['document.created', 'document.updated'],
+    })
     receiver.secret = secret
 
     const doc = await createDoc(server.url)
@@ -107,7 +110,10 @@ describe.skipIf(!isWired)('webhooks through the real server [needs main.ts wirin
     await receiver.waitFor(2)
     const [created, updated] = receiver.received
     expect(created?.payload).toMatchObject({ type: 'document.created', data: { docId: doc.id } })
-    expect(updated?.payload).toMatchObject({ type: 'document.updated', data: { docId: doc.id, editors: ['Ada'] } })
+    expect(updated?.payload).toMatchObject({
+      type: 'document.updated',
+      data: { docId: doc.id, editors: ['Ada'] },
+    })
     // The content is fetched, with a token the receiver holds, from the URL in the payload.
     const contentUrl = String(updated?.payload.data.contentUrl)
     const meta = (await (await api(server.url, `/api/docs/${doc.id}`, { token: doc.viewToken })).json()) as {
@@ -116,9 +122,10 @@ describe.skipIf(!isWired)('webhooks through the real server [needs main.ts wirin
     expect(updated?.payload.data.version).toBe(meta.version)
     expect((await fetch(`${server.url}${contentUrl}?k=${doc.viewToken}`)).status).toBe(200)
 
-    expect((await api(server.url, `/api/docs/${doc.id}/links/reset`, { method: 'POST', token: doc.editToken })).status).toBe(
-      200,
-    )
+    expect(
+      (await api(server.url, `/api/docs/${doc.id}/links/reset`, { method: 'POST', token: doc.editToken }))
+        .status,
+    ).toBe(200)
     const [, , reset] = await receiver.waitFor(3)
     expect(reset?.payload).toMatchObject({ type: 'links.reset', data: { docId: doc.id } })
     expect(receiver.received.every((r) => r.isVerified)).toBe(true)
@@ -152,7 +159,10 @@ describe.skipIf(!isWired)('webhooks through the real server [needs main.ts wirin
 
   it('[R43] with WEBHOOK_ALLOW_PRIVATE off the real server refuses a loopback target', async () => {
     const server = await startTestServer({ ADMIN_API_KEY: ADMIN_KEY })
-    const response = await api(server.url, '/api/webhooks', { method: 'POST', body: { url: 'http://127.0.0.1:9/' } })
+    const response = await api(server.url, '/api/webhooks', {
+      method: 'POST',
+      body: { url: 'http://127.0.0.1:9/' },
+    })
     expect(response.status).toBe(422)
   })
 })

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -53,7 +53,7 @@ export interface Receiver {
 
 /** A real HTTP receiver on 127.0.0.1, port 0, torn down after the test (STYLE.md 14). */
 export async function startReceiver(): Promise<Receiver> {
-  const hung = new Set<import('node:http').ServerResponse>()
+  const hung = new Set<ServerResponse>()
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -134,7 +134,10 @@ export interface HarnessOptions {
    * Documents from elsewhere — a real running server's events and store — instead of the
    * harness's own MemoryStore (then `createDoc`/`persist` are not for use).
    */
-  readonly source?: { readonly events: DocumentEvents; readonly getMeta: (docId: string) => Promise<DocMeta | null> }
+  readonly source?: {
+    readonly events: DocumentEvents
+    readonly getMeta: (docId: string) => Promise<DocMeta | null>
+  }
 }
 
 export interface TestDoc {
