@@ -150,7 +150,8 @@ function readSafeVarUint(decoder: decoding.Decoder): number {
   const start = decoder.pos
   const value = decoding.readVarUint(decoder)
   if (!Number.isSafeInteger(value)) throw new ProtocolError('varint out of range')
-  if (decoder.pos - start > 1 && decoder.arr[decoder.pos - 1] === 0) throw new ProtocolError('non-canonical varint')
+  if (decoder.pos - start > 1 && decoder.arr[decoder.pos - 1] === 0)
+    throw new ProtocolError('non-canonical varint')
   return value
 }
 
