@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
+import { isValidEndpointSecret } from './webhooks/signing.ts'
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhooks/types.ts'
 
 /**
  * The only module that reads process.env (STYLE.md 11). Every variable, its default and meaning is
@@ -45,6 +47,30 @@ const envSchema = z.object({
     ),
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(256),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'must be an http(s) URL without query or fragment')
+    .optional(),
+  WEBHOOK_ALLOW_PRIVATE: boolFromEnv.default(false),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2_000),
+  WEBHOOK_MAX_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
+  WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().min(0).default(86_400_000),
+  WEBHOOK_URL: z
+    .string()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .refine(isValidEndpointSecret, 'must be whsec_ followed by 24–64 bytes in base64')
+    .optional(),
+  WEBHOOK_EVENTS: z
+    .string()
+    .default(WEBHOOK_EVENT_TYPES.join(','))
+    .transform((value) => value.split(',').map((event) => event.trim()))
+    .pipe(z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1)),
 })
 
 export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
@@ -68,6 +94,20 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   MAX_CONNECTIONS_PER_IP:
     'concurrent WebSocket, event-stream and poll connections per client IP (429 beyond)',
   LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
+  ADMIN_API_KEY:
+    'bearer key (≥ 16 chars) for the webhook admin API; unset: only edit tokens manage their document’s webhooks',
+  PUBLIC_URL:
+    'base URL the server is reached at, for links in webhook payloads; default: server-relative paths',
+  WEBHOOK_ALLOW_PRIVATE:
+    'allow webhook targets on loopback, private and link-local addresses (local setups, tests); metadata never',
+  WEBHOOK_TIMEOUT_MS: 'time one webhook attempt may take, connect to response headers',
+  WEBHOOK_DEBOUNCE_MS: '`document.updated` is sent once a document has had no change for this long…',
+  WEBHOOK_MAX_WAIT_MS: '…or this long after its first unreported change, whichever comes first',
+  WEBHOOK_DISABLE_AFTER_FAILURES: 'an endpoint is disabled after this many failed attempts in a row…',
+  WEBHOOK_DISABLE_AFTER_MS: '…once the first of them is at least this old',
+  WEBHOOK_URL: 'a webhook endpoint from the environment, receiving every document (id `ep_env`)',
+  WEBHOOK_SECRET: 'its signing secret, `whsec_` + base64 (24–64 bytes); required with WEBHOOK_URL',
+  WEBHOOK_EVENTS: 'comma-separated events WEBHOOK_URL receives; default: all four',
 }
 
 export interface Config {
@@ -88,6 +128,22 @@ export interface Config {
   readonly pollSessionIdleMs: number
   readonly allowedOrigins: readonly string[]
   readonly maxConnectionsPerIp: number
+  readonly adminApiKey: string | null
+  /** Without a trailing slash; '' when unset. */
+  readonly publicUrl: string
+  readonly webhookAllowPrivate: boolean
+  readonly webhookTimeoutMs: number
+  readonly webhookDebounceMs: number
+  readonly webhookMaxWaitMs: number
+  readonly webhookDisableAfterFailures: number
+  readonly webhookDisableAfterMs: number
+  readonly webhookEndpoint: WebhookEndpointConfig | null
+}
+
+export interface WebhookEndpointConfig {
+  readonly url: string
+  readonly secret: string
+  readonly events: readonly WebhookEventType[]
 }
 
 export type LogLevel = z.output<typeof envSchema>['LOG_LEVEL']
@@ -99,10 +155,13 @@ export class ConfigError extends Error {
 /** Parses an environment; throws ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = envSchema.safeParse(env)
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET)
+    problems.push('  WEBHOOK_SECRET: required when WEBHOOK_URL is set')
+  if (!result.success || problems.length > 0)
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`)
-  }
   const e = result.data
   return {
     port: e.PORT,
@@ -122,6 +181,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     pollSessionIdleMs: e.POLL_SESSION_IDLE_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    adminApiKey: e.ADMIN_API_KEY ?? null,
+    publicUrl: (e.PUBLIC_URL ?? '').replace(/\/+$/, ''),
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookDebounceMs: e.WEBHOOK_DEBOUNCE_MS,
+    webhookMaxWaitMs: e.WEBHOOK_MAX_WAIT_MS,
+    webhookDisableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+    webhookDisableAfterMs: e.WEBHOOK_DISABLE_AFTER_MS,
+    webhookEndpoint:
+      e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, events: e.WEBHOOK_EVENTS }
+        : null,
   }
 }
 

@@ -19,6 +19,7 @@ import { LevelStore } from './persistence/LevelStore.ts'
 import { createLongPollTransport } from './transports/longPoll.ts'
 import { createSseTransport } from './transports/sse.ts'
 import { createWebSocketTransport, rejectUpgrade } from './transports/websocket.ts'
+import { createWebhooks } from './webhooks/webhooks.ts'
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:1234 */
@@ -100,6 +101,31 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   })
   const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
   const authorize = (docId: string, token: string | null | undefined) => access.check(docId, token)
+  // Webhooks keep their outbox in the documents' LevelDB (docs/PROTOCOL.md §9.6). A store passed
+  // in by a test (memory, failing) has no database: then there are no webhook routes.
+  const openDocStore = store
+  const webhooks =
+    store instanceof LevelStore
+      ? await createWebhooks({
+          db: store.sublevel('webhooks'),
+          events,
+          getMeta: (docId) => openDocStore.getMeta(docId),
+          checkAccess: (docId, token) => access.check(docId, token),
+          config: {
+            adminApiKey: config.adminApiKey,
+            allowPrivate: config.webhookAllowPrivate,
+            timeoutMs: config.webhookTimeoutMs,
+            debounceQuietMs: config.webhookDebounceMs,
+            debounceMaxWaitMs: config.webhookMaxWaitMs,
+            disableAfterFailures: config.webhookDisableAfterFailures,
+            disableAfterMs: config.webhookDisableAfterMs,
+            publicUrl: config.publicUrl,
+            envEndpoint: config.webhookEndpoint,
+            syncWrites: config.syncWrites,
+          },
+          log: app.log,
+        })
+      : null
   const allowedOrigins = new Set(config.allowedOrigins)
   const originAllowed = (request: IncomingMessage): boolean => isOriginAllowed(request, allowedOrigins)
   const admit = createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp))
@@ -136,6 +162,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   })
 
   registerApi(app, { store, registry, access, sse, events })
+  webhooks?.register(app)
   longPoll.register(app)
   await registerStaticClient(app, config.clientDir)
   app.server.on('upgrade', (request, socket, head) => {
@@ -169,6 +196,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await registry.close()
         await app.close()
         persister.close()
+        // After the registry flushed (the last edits' events are in), before the database closes.
+        await webhooks?.close()
         await openStore.close()
       })()
       return closing

@@ -104,7 +104,11 @@ export class Room {
     this.doc = new Y.Doc()
     if (stored && stored.updates.length > 0) {
       // Throws on an undecodable stored value: the caller fails this document closed (R10).
-      Y.applyUpdate(this.doc, Y.mergeUpdates(stored.updates as Uint8Array[]), STORE_ORIGIN)
+      // One transaction over the log: linear, where Y.mergeUpdates is quadratic in its length.
+      const doc = this.doc
+      doc.transact(() => {
+        for (const update of stored.updates) Y.applyUpdate(doc, update, STORE_ORIGIN)
+      }, STORE_ORIGIN)
     }
     this.awareness = new awarenessProtocol.Awareness(this.doc)
     this.awareness.setLocalState(null)

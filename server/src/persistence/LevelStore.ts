@@ -56,6 +56,15 @@ export class LevelStore implements DocStore {
     return store
   }
 
+  /**
+   * A keyspace of another module in this database (the webhook outbox, docs/PROTOCOL.md §9.6):
+   * utf8 keys and values under `!<name>!`, beside `!log!` and `!meta!`. One DATA_DIR, one lock,
+   * one backup. Its writes do not go through this store's write chain; `close()` closes it too.
+   */
+  sublevel(name: string) {
+    return this.#db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  }
+
   create(docId: string, linkKey: string): Promise<boolean> {
     return this.#serialize(async () => {
       if (await this.#readMeta(docId)) return false
@@ -135,7 +144,14 @@ export class LevelStore implements DocStore {
       }
       const lastKey = keys.at(-1)
       if (lastKey === undefined) return
-      const merged = Y.mergeUpdates(updates)
+      // Applying to a document is linear in the log (Y.mergeUpdates is quadratic in the number of
+      // updates) and garbage-collects deleted content, so the merged entry is also smaller.
+      const doc = new Y.Doc()
+      doc.transact(() => {
+        for (const update of updates) Y.applyUpdate(doc, update)
+      })
+      const merged = Y.encodeStateAsUpdate(doc)
+      doc.destroy()
       const compacted: DocMeta = { ...meta, storedBytes: merged.byteLength, logLength: 1 }
       const ops: BatchOp[] = keys.slice(0, -1).map((key) => ({ type: 'del', sublevel: this.#log, key }))
       ops.push({ type: 'put', sublevel: this.#log, key: lastKey, value: merged })

@@ -52,7 +52,11 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS)
   }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code))
+    // A child that could not be spawned never exits.
+    child.once('error', () => resolve(null))
+  })
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await exited
@@ -82,6 +86,7 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
         },
       })
     })
+    child.once('error', reject)
     void exited.then((code) => reject(new Error(`server exited (${code}) before it was ready:\n${output}`)))
   })
 }
@@ -92,4 +97,13 @@ export async function residentBytes(pid: number): Promise<number> {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status)
   if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`)
   return Number(match[1]) * 1024
+}
+
+/** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

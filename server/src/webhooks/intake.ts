@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto'
+import type { DocumentEvent } from '../core/events.ts'
+import type { DocMeta } from '../persistence/DocStore.ts'
+import type { OpenWindow, UpdateDebouncer } from './debounce.ts'
+import type { EndpointTable } from './endpoints.ts'
+import type { Outbox } from './outbox.ts'
+import {
+  WEBHOOK_LIMITS,
+  type Clock,
+  type DeliveryRecord,
+  type EndpointRecord,
+  type UpdateWindow,
+  type WebhookEventType,
+  type WebhookLog,
+} from './types.ts'
+
+export interface IntakeOptions {
+  readonly outbox: Outbox
+  readonly endpoints: EndpointTable
+  readonly debouncer: () => UpdateDebouncer
+  readonly getMeta: (docId: string) => Promise<DocMeta | null>
+  readonly clock: Clock
+  readonly log: WebhookLog
+  /** Prefix of `contentUrl` in payloads, e.g. `https://tandem.example.com`; '' gives a path. */
+  readonly publicUrl: string
+  /** Called when deliveries were queued, so the worker looks at the queue. */
+  readonly onQueued: () => void
+}
+
+/**
+ * Turns document events into queued deliveries, one per endpoint that wants the event:
+ * `document.updated` through the per-document debounce (SPEC R40), the others at once.
+ */
+export class EventIntake {
+  constructor(private readonly options: IntakeOptions) {}
+
+  /** The DocumentEvents listener. Never throws: failures are logged and the data kept. */
+  onDocumentEvent(event: DocumentEvent): void {
+    switch (event.type) {
+      case 'document.persisted':
+        return this.#touch(event.docId, event.contributors)
+      case 'document.created':
+        return this.#emitNow('document.created', event.docId, event.at, {})
+      case 'document.deleted': {
+        // The document is gone: an update of it still waiting would point at nothing.
+        const open = this.options.debouncer().cancel(event.docId)
+        if (open) this.#background(this.options.outbox.deleteWindow(toRecord(open)), 'drop update window')
+        return this.#emitNow('document.deleted', event.docId, event.at, {})
+      }
+      case 'links.reset':
+        return this.#emitNow('links.reset', event.docId, event.at, {})
+    }
+  }
+
+  /** A debounce window closed: queue one `document.updated` per endpoint that wants it. */
+  async closeWindow(open: OpenWindow): Promise<void> {
+    const window = toRecord(open)
+    try {
+      const endpoints = this.options.endpoints.matching('document.updated', window.docId)
+      const meta = endpoints.length > 0 ? await this.options.getMeta(window.docId) : null
+      if (!meta) {
+        await this.options.outbox.deleteWindow(window)
+        return
+      }
+      const data = {
+        version: meta.version,
+        storedBytes: meta.storedBytes,
+        updatedAt: new Date(meta.updatedAt).toISOString(),
+        editors: window.contributors,
+        contentUrl: `${this.options.publicUrl}/api/docs/${window.docId}/text`,
+      }
+      await this.#enqueue('document.updated', window.docId, this.options.clock.now(), data, endpoints, {
+        closedWindow: window,
+      })
+    } catch (error) {
+      // Keep the window (STYLE.md 5): it is still on disk, and reopened here it closes again later.
+      this.options.log.error({ err: error, docId: window.docId }, 'webhook update not queued; will retry')
+      this.options.debouncer().restore(window)
+    }
+  }
+
+  #touch(docId: string, contributors: readonly string[]): void {
+    if (!this.options.endpoints.wantsUpdates(docId)) return
+    const names = contributors.map((name) => name.slice(0, WEBHOOK_LIMITS.maxEditorNameChars))
+    const { isNewWindow, hasNewContributor, window } = this.options.debouncer().touch(docId, names)
+    // Written only when the window opens or gains a name, not per keystroke: enough for a
+    // restart to still report the change (R40).
+    if (isNewWindow || hasNewContributor)
+      this.#background(this.options.outbox.saveWindow(toRecord(window)), 'save update window')
+  }
+
+  #emitNow(type: WebhookEventType, docId: string, at: number, data: Record<string, unknown>): void {
+    const endpoints = this.options.endpoints.matching(type, docId)
+    // Endpoints registered with this document's edit token lose it with the reset (R41); they are
+    // told so by this event, their last.
+    const revoked =
+      type === 'links.reset'
+        ? this.options.endpoints
+            .all()
+            .filter((e) => e.source === 'edit-token' && e.docId === docId && e.status.kind !== 'revoked')
+            .map((e): EndpointRecord => ({
+              ...e,
+              status: { kind: 'revoked', at, reason: 'the document’s links were reset' },
+            }))
+        : []
+    for (const endpoint of revoked) this.options.endpoints.set(endpoint)
+    if (endpoints.length === 0 && revoked.length === 0) return
+    this.#background(this.#enqueue(type, docId, at, data, endpoints, { endpoints: revoked }), `queue ${type}`)
+  }
+
+  async #enqueue(
+    type: WebhookEventType,
+    docId: string,
+    at: number,
+    data: Record<string, unknown>,
+    endpoints: readonly EndpointRecord[],
+    also: { closedWindow?: UpdateWindow; endpoints?: readonly EndpointRecord[] },
+  ): Promise<void> {
+    const { outbox, clock, log } = this.options
+    const table = this.options.endpoints
+    const body = JSON.stringify({ type, timestamp: new Date(at).toISOString(), data: { docId, ...data } })
+    const now = clock.now()
+    const deliveries: DeliveryRecord[] = []
+    for (const endpoint of endpoints) {
+      if (table.pending(endpoint.id) >= WEBHOOK_LIMITS.maxPendingPerEndpoint) {
+        log.warn({ endpoint: endpoint.id, type, docId }, 'webhook queue full; event not queued')
+        continue
+      }
+      deliveries.push({
+        id: newDeliveryId(now),
+        endpointId: endpoint.id,
+        type,
+        docId,
+        body,
+        createdAt: now,
+        attempts: 0,
+        lastAttempt: null,
+        state: { kind: 'pending', nextAttemptAt: now, failures: 0 },
+      })
+    }
+    await outbox.enqueue(deliveries, also)
+    for (const delivery of deliveries) {
+      table.addPending(delivery.endpointId, 1)
+      table.addLogged(delivery.endpointId, 1)
+      if (table.logged(delivery.endpointId) > WEBHOOK_LIMITS.maxLoggedPerEndpoint * 1.1)
+        this.#background(this.#prune(delivery.endpointId), 'prune delivery log')
+    }
+    if (deliveries.length > 0) this.options.onQueued()
+  }
+
+  async #prune(endpointId: string): Promise<void> {
+    const left = await this.options.outbox.prune(endpointId, WEBHOOK_LIMITS.maxLoggedPerEndpoint)
+    this.options.endpoints.setLogged(endpointId, left)
+  }
+
+  #background(work: Promise<void>, what: string): void {
+    work.catch((error: unknown) => this.options.log.error({ err: error }, `webhooks: ${what} failed`))
+  }
+}
+
+function toRecord(window: OpenWindow): UpdateWindow {
+  return {
+    docId: window.docId,
+    windowId: window.windowId,
+    firstAt: window.firstAt,
+    contributors: [...window.contributors].slice(0, WEBHOOK_LIMITS.maxEditorNames),
+  }
+}
+
+/** `msg_` + creation time (sorts the log) + 80 random bits. Also the `webhook-id` header. */
+function newDeliveryId(now: number): string {
+  return `msg_${now.toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`
+}
