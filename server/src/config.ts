@@ -46,6 +46,8 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(256),
+  MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(1000),
+  WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_URL: z
@@ -93,6 +95,9 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   ALLOWED_ORIGINS: 'comma-separated origins allowed besides the server’s own (e.g. a dev server)',
   MAX_CONNECTIONS_PER_IP:
     'concurrent WebSocket, event-stream and poll connections per client IP (429 beyond)',
+  MAX_MESSAGES_PER_SECOND:
+    'messages per second one WebSocket may send (burst: twice that); faster senders are read more slowly',
+  WS_PING_INTERVAL_MS: 'interval of WebSocket pings; a socket that misses one is dropped',
   LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
   ADMIN_API_KEY:
     'bearer key (≥ 16 chars) for the webhook admin API; unset: only edit tokens manage their document’s webhooks',
@@ -128,6 +133,8 @@ export interface Config {
   readonly pollSessionIdleMs: number
   readonly allowedOrigins: readonly string[]
   readonly maxConnectionsPerIp: number
+  readonly maxMessagesPerSecond: number
+  readonly wsPingIntervalMs: number
   readonly adminApiKey: string | null
   /** Without a trailing slash; '' when unset. */
   readonly publicUrl: string
@@ -181,6 +188,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     pollSessionIdleMs: e.POLL_SESSION_IDLE_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    maxMessagesPerSecond: e.MAX_MESSAGES_PER_SECOND,
+    wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
     adminApiKey: e.ADMIN_API_KEY ?? null,
     publicUrl: (e.PUBLIC_URL ?? '').replace(/\/+$/, ''),
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,

@@ -135,7 +135,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     authorize,
     maxMessageBytes: config.maxMessageBytes,
     maxQueuedBytes: config.maxQueuedBytes,
-    pingIntervalMs: 30_000,
+    pingIntervalMs: config.wsPingIntervalMs,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
     log: app.log,
   })
 

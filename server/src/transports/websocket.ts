@@ -7,6 +7,7 @@ import type { AccessResult } from '../auth/access.ts'
 import { retryAfterSeconds, type Admit } from '../http/limits.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session, type SessionIdentity } from '../core/Session.ts'
+import { TokenBucket } from '../core/TokenBucket.ts'
 
 export interface WebSocketTransportOptions {
   readonly registry: RoomRegistry
@@ -18,6 +19,8 @@ export interface WebSocketTransportOptions {
   readonly maxQueuedBytes: number
   /** Interval of protocol pings; a socket that misses one is terminated. */
   readonly pingIntervalMs: number
+  /** Inbound messages per second one socket may send; beyond the burst, reading pauses (R29). */
+  readonly maxMessagesPerSecond: number
   readonly log: TransportLog
 }
 
@@ -34,6 +37,8 @@ export interface WebSocketTransport {
 }
 
 export const WEBSOCKET_PATH_PREFIX = '/ws/'
+/** How long a socket over its message budget is not read. */
+const PAUSE_MS = 50
 
 /**
  * `/ws/<docId>`: the y-websocket wire protocol over binary frames (docs/PROTOCOL.md §2). A thin
@@ -86,12 +91,24 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       'connection opened',
     )
 
+    // Backpressure, not disconnection: a client sending faster than its budget is simply read
+    // more slowly (TCP pushes back on it), so it cannot monopolise the event loop (R29).
+    const budget = new TokenBucket(options.maxMessagesPerSecond * 2, options.maxMessagesPerSecond)
+    let isPaused = false
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
         session.close(CLOSE_REASONS.malformedMessage)
         return
       }
       connection.receive(toUint8Array(data))
+      if (!isPaused && !budget.take(Date.now())) {
+        isPaused = true
+        ws.pause()
+        setTimeout(() => {
+          isPaused = false
+          if (ws.readyState === ws.OPEN) ws.resume()
+        }, PAUSE_MS).unref()
+      }
     })
     ws.on('error', (error) => {
       // ws closes the socket itself after a protocol error (bad frame, too big: 1009).
