@@ -1,19 +1,22 @@
 /**
- * Keystroke-to-screen latency for a read-only viewer: an editor page types one character every
- * 100 ms; a viewer page (view link, SSE) timestamps each change of its rendered text. Both pages
- * run in one headless Chromium, so they share a clock. Needs the built client (`npm run build`).
+ * Keystroke-to-screen latency for a read-only viewer, in a real browser (not part of the suite): an
+ * editor page types one character every 100 ms; a viewer page (view link, SSE by default)
+ * timestamps each change of its rendered text. Both pages run in one headless Chromium, so they
+ * share a clock. Needs the built client (`npm run build`) and Playwright from the root install.
  *
- *   npx tsx bench/viewer-latency.ts [keystrokes=100] [transport=sse]
+ *   node --import tsx bench/src/extra/viewer-latency.ts [keystrokes=100] [transport=sse]
  */
 import { existsSync } from 'node:fs'
 import { chromium } from '@playwright/test'
-import { createDoc, percentile, startTandem } from './support/server.ts'
+import { PeerProcess } from '../peers/PeerProcess.ts'
+import { createRoom } from '../peers/rooms.ts'
+import { summarize } from '../util/stats.ts'
 
 const KEYSTROKES = Number(process.argv[2] ?? 100)
 const VIEWER_TRANSPORT = process.argv[3] ?? 'sse'
 const SYSTEM_CHROMIUM = '/usr/bin/chromium'
 
-const server = await startTandem()
+const server = await PeerProcess.start('tandem')
 const browser = await chromium.launch({
   executablePath:
     process.env['TANDEM_CHROMIUM'] ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined),
@@ -27,11 +30,13 @@ const browser = await chromium.launch({
   ],
 })
 try {
-  const doc = await createDoc(server.url)
+  const doc = await createRoom(server, 'viewer')
   const editor = await (await browser.newContext()).newPage()
   const viewer = await (await browser.newContext()).newPage()
-  await editor.goto(`${server.url}/d/${doc.id}?k=${doc.editToken}&name=Ed`)
-  await viewer.goto(`${server.url}/v/${doc.id}?k=${doc.viewToken}&name=Vi&transport=${VIEWER_TRANSPORT}`)
+  await editor.goto(`${server.httpUrl}/d/${doc.docName}?k=${doc.editToken}&name=Ed`)
+  await viewer.goto(
+    `${server.httpUrl}/v/${doc.docName}?k=${doc.viewToken}&name=Vi&transport=${VIEWER_TRANSPORT}`,
+  )
   await editor.locator('[data-synced="true"]').waitFor()
   await viewer.locator('[data-synced="true"]').waitFor()
   await editor.evaluate(() => {
@@ -62,22 +67,12 @@ try {
   await viewer.waitForFunction(
     (n) => (window as unknown as { __seen: number[] }).__seen.length >= n,
     KEYSTROKES,
-    {
-      timeout: 30_000,
-    },
+    { timeout: 30_000 },
   )
   const keys = await editor.evaluate(() => (window as unknown as { __keys: number[] }).__keys)
   const seen = await viewer.evaluate(() => (window as unknown as { __seen: number[] }).__seen)
-  const latencies = keys.map((at, i) => (seen[i] ?? NaN) - at)
-  console.log(
-    JSON.stringify({
-      viewerTransport: VIEWER_TRANSPORT,
-      keystrokes: latencies.length,
-      p50Ms: Number(percentile(latencies, 50).toFixed(1)),
-      p95Ms: Number(percentile(latencies, 95).toFixed(1)),
-      maxMs: Number(Math.max(...latencies).toFixed(1)),
-    }),
-  )
+  const summary = summarize(keys.map((at, i) => (seen[i] ?? NaN) - at))
+  console.log(JSON.stringify({ viewerTransport: VIEWER_TRANSPORT, ...summary }))
 } finally {
   await browser.close()
   await server.stop()
