@@ -417,10 +417,6 @@ function genericView(type: RootType): { list: unknown[]; map: Record<string, unk
   return { list, map }
 }
 
-function brokenRoom(room: Room): boolean {
-  return room.isBroken
-}
-
 /** What a fresh document holds after applying the room's full state. */
 function copyOf(doc: Y.Doc): Y.Doc {
   const copy = new Y.Doc()
@@ -526,7 +522,7 @@ describe('Room under valid and damaged Yjs updates', () => {
             stored,
             new Persister(new MemoryStore(), { retryDelayMs: 1, maxRetryDelayMs: 1 }),
           )
-          if (!brokenRoom(room)) expect(contentOf(reloaded.doc)).toEqual(contentOf(room.doc))
+          if (!room.isBroken) expect(contentOf(reloaded.doc)).toEqual(contentOf(room.doc))
           reloaded.destroy()
           room.destroy()
         }),
