@@ -94,5 +94,34 @@ export function docStoreContract(name: string, makeHarness: () => Promise<StoreH
       expect(replay(loaded?.updates ?? [])).toBe(doc.getText('t').toString())
       expect(loaded?.meta.version).toBe(20)
     })
+
+    it('[R55] delete removes the log and the meta, and only of that document', async () => {
+      await harness.store.create('a', 'key-a')
+      await harness.store.append([
+        { docId: 'a', update: edit('A') },
+        { docId: 'a-b', update: edit('B') },
+      ])
+      expect(await harness.store.delete('a')).toBe(true)
+      expect(await harness.store.delete('a')).toBe(false)
+      expect(await harness.store.load('a')).toBeNull()
+      expect(await harness.store.getMeta('a')).toBeNull()
+      const reopened = await harness.reopen()
+      expect(await reopened.load('a')).toBeNull()
+      expect(replay((await reopened.load('a-b'))?.updates ?? [])).toBe('B')
+      // Created again, it starts empty: nothing of the old log comes back.
+      expect(await reopened.create('a', 'new-key')).toBe(true)
+      expect((await reopened.load('a'))?.updates).toEqual([])
+    })
+
+    it('[R56] lists documents in id order, a page at a time after a cursor', async () => {
+      for (const id of ['c', 'a', 'b', 'd']) await harness.store.create(id, `key-${id}`)
+      await harness.store.append([{ docId: 'b', update: edit('B') }])
+      const first = await harness.store.list({ limit: 3 })
+      expect(first.map((doc) => doc.id)).toEqual(['a', 'b', 'c'])
+      expect(first[1]?.meta.version).toBe(1)
+      const second = await harness.store.list({ after: 'c', limit: 3 })
+      expect(second.map((doc) => doc.id)).toEqual(['d'])
+      expect(await harness.store.list({ after: 'd', limit: 3 })).toEqual([])
+    })
   })
 }

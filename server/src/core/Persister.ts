@@ -8,6 +8,16 @@ export interface PersisterOptions {
   readonly retryDelayMs: number
   readonly maxRetryDelayMs: number
   readonly onError?: (error: unknown, attempt: number) => void
+  /** Told after every write attempt of a group commit (metrics); never changes the outcome. */
+  readonly onBatch?: (batch: BatchReport) => void
+}
+
+export interface BatchReport {
+  /** Updates in the batch, across all documents. */
+  readonly entries: number
+  readonly bytes: number
+  readonly durationMs: number
+  readonly isWritten: boolean
 }
 
 type LoopState = { readonly kind: 'idle' } | { readonly kind: 'scheduled' } | { readonly kind: 'writing' }
@@ -95,8 +105,10 @@ export class Persister {
     while (this.#pending.length > 0 && !this.#isClosed) {
       const batch = this.#pending
       this.#pending = []
+      const startedAt = performance.now()
       try {
         await this.store.append(batch)
+        this.#report(batch, startedAt, true)
         attempt = 0
         this.#markDurable(batch.at(-1)?.ticket ?? this.#durableTicket)
         this.#setStatus('ok')
@@ -104,6 +116,7 @@ export class Persister {
         attempt += 1
         // Keep order: the failed batch goes back in front of anything enqueued meanwhile.
         this.#pending = batch.concat(this.#pending)
+        this.#report(batch, startedAt, false)
         this.#setStatus('failing')
         this.options.onError?.(error, attempt)
         await this.#delay(
@@ -112,6 +125,18 @@ export class Persister {
       }
     }
     this.#state = { kind: 'idle' }
+  }
+
+  #report(batch: readonly Pending[], startedAt: number, isWritten: boolean): void {
+    if (!this.options.onBatch) return
+    let bytes = 0
+    for (const entry of batch) bytes += entry.update.byteLength
+    this.options.onBatch({
+      entries: batch.length,
+      bytes,
+      durationMs: performance.now() - startedAt,
+      isWritten,
+    })
   }
 
   #markDurable(ticket: number): void {

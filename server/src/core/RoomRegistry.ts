@@ -12,6 +12,39 @@ export interface RegistryOptions {
   readonly onLoadError?: (docId: string, error: unknown) => void
   /** Options for each room, given its document id. */
   readonly roomOptions?: (docId: string) => RoomOptions
+  /** Told about every connection and frame (metrics); never changes the outcome. */
+  readonly observer?: RegistryObserver
+}
+
+/** One connection as the observer sees it. `transport` is the label of the registry view used. */
+export interface ConnectionInfo {
+  readonly docId: string
+  readonly peer: Peer
+  readonly transport: string
+}
+
+/**
+ * What the registry reports for instrumentation (STYLE.md: the core emits, observability/ counts).
+ * Each connection is `opened` once and `closed` once.
+ */
+export interface RegistryObserver {
+  opened?(connection: ConnectionInfo): void
+  /** `reason` when the core closed the peer (rejection, links reset, delete), else null. */
+  closed?(connection: ConnectionInfo, reason: CloseReason | null): void
+  /** A frame the peer sent, before anything checks it. */
+  received?(connection: ConnectionInfo, frame: Uint8Array): void
+  /** A frame the room sent to the peer. */
+  sent?(connection: ConnectionInfo, frame: Uint8Array): void
+}
+
+/** Loaded rooms and join generations, shared by a registry and its per-transport views. */
+interface RoomTable {
+  readonly entries: Map<string, Entry>
+  /** Bumped by closeAll: a connection that started joining before it is refused once loaded. */
+  readonly generations: Map<string, number>
+  /** Documents being deleted: nobody joins them meanwhile (R55). */
+  readonly deleting: Set<string>
+  isClosing: boolean
 }
 
 type Entry =
@@ -35,19 +68,47 @@ type ConnectionState =
  * only when it has had no peers for `roomIdleMs` and every write is durable (R8).
  */
 export class RoomRegistry {
-  readonly #entries = new Map<string, Entry>()
-  /** Bumped by closeAll: a connection that started joining before it is refused once loaded. */
-  readonly #generations = new Map<string, number>()
-  #isClosing = false
+  readonly #table: RoomTable
+  readonly #entries: Map<string, Entry>
+  readonly #generations: Map<string, number>
+  readonly #transport: string
 
+  /** `view` is for `forTransport` only: the same rooms under another transport label. */
   constructor(
     private readonly store: DocStore,
     private readonly persister: Persister,
     private readonly options: RegistryOptions,
-  ) {}
+    view: { readonly table: RoomTable; readonly transport: string } | null = null,
+  ) {
+    this.#table = view?.table ?? {
+      entries: new Map(),
+      generations: new Map(),
+      deleting: new Set(),
+      isClosing: false,
+    }
+    this.#entries = this.#table.entries
+    this.#generations = this.#table.generations
+    this.#transport = view?.transport ?? 'internal'
+  }
+
+  /**
+   * The same registry (same rooms), whose connections are reported to the observer under
+   * `transport`: each transport gets its own view, so metrics count connections per transport
+   * without the core knowing any transport.
+   */
+  forTransport(transport: string): RoomRegistry {
+    return new RoomRegistry(this.store, this.persister, this.options, { table: this.#table, transport })
+  }
 
   get loadedRoomCount(): number {
     return this.#entries.size
+  }
+
+  /** Loaded rooms holding an update that is not durable yet (R8). */
+  get dirtyRoomCount(): number {
+    let count = 0
+    for (const entry of this.#entries.values()) if (entry.kind === 'ready' && entry.room.isDirty) count += 1
+    return count
   }
 
   /** The loaded room, if any; never loads. */
@@ -64,12 +125,50 @@ export class RoomRegistry {
     this.peek(docId)?.closeAll(reason)
   }
 
+  /**
+   * Deletes the document (R55): everyone in it, and anyone still joining, is closed with `reason`;
+   * the room's accepted writes are awaited (one landing after the delete would bring the document
+   * back); then the store removes it. Nobody joins it meanwhile. Resolves false if it did not exist.
+   */
+  async delete(docId: string, reason: CloseReason): Promise<boolean> {
+    this.#table.deleting.add(docId)
+    try {
+      this.closeAll(docId, reason)
+      const entry = this.#entries.get(docId)
+      const room = entry?.kind === 'loading' ? await entry.promise.catch(() => null) : (entry?.room ?? null)
+      if (room) {
+        room.closeAll(reason)
+        await room.whenSaved()
+        const current = this.#entries.get(docId)
+        if (current?.kind === 'ready' && current.room === room) {
+          if (current.idleTimer) clearTimeout(current.idleTimer)
+          this.#entries.delete(docId)
+        }
+        room.destroy()
+      }
+      return await this.store.delete(docId)
+    } finally {
+      this.#table.deleting.delete(docId)
+    }
+  }
+
   /** Joins `peer` to the document, loading it if needed. Frames received meanwhile are queued. */
-  connect(docId: string, peer: Peer): Connection {
+  connect(docId: string, given: Peer): Connection {
+    const info: ConnectionInfo = { docId, peer: given, transport: this.#transport }
+    const observer = this.options.observer
+    let isReported = false
+    const reportClosed = (reason: CloseReason | null): void => {
+      if (isReported) return
+      isReported = true
+      observer?.closed?.(info, reason)
+    }
+    const peer = observer ? observedPeer(given, info, observer, reportClosed) : given
+    observer?.opened?.(info)
     let state: ConnectionState = { kind: 'joining', pending: [], pendingBytes: 0 }
     const generation = this.#generations.get(docId) ?? 0
     const connection: Connection = {
       receive: (frame) => {
+        observer?.received?.(info, frame)
         switch (state.kind) {
           case 'joining':
             state.pending.push(frame)
@@ -89,7 +188,13 @@ export class RoomRegistry {
       close: () => {
         if (state.kind === 'joined') this.#leave(state.room, peer)
         state = { kind: 'closed' }
+        reportClosed(null)
       },
+    }
+    if (this.#table.deleting.has(docId)) {
+      state = { kind: 'closed' }
+      peer.close(CLOSE_REASONS.docNotFound)
+      return connection
     }
     this.#acquire(docId).then(
       (room) => {
@@ -129,7 +234,7 @@ export class RoomRegistry {
 
   /** Unloads every room after its writes are durable. */
   async close(): Promise<void> {
-    this.#isClosing = true
+    this.#table.isClosing = true
     const rooms: Room[] = []
     for (const entry of this.#entries.values()) {
       if (entry.kind === 'ready') {
@@ -143,7 +248,8 @@ export class RoomRegistry {
   }
 
   #acquire(docId: string): Promise<Room> {
-    if (this.#isClosing) return Promise.reject(new Error('server shutting down'))
+    if (this.#table.isClosing) return Promise.reject(new Error('server shutting down'))
+    if (this.#table.deleting.has(docId)) return Promise.reject(new Error('document being deleted'))
     const entry = this.#entries.get(docId)
     if (entry?.kind === 'ready') return Promise.resolve(entry.room)
     if (entry?.kind === 'loading') return entry.promise
@@ -204,5 +310,30 @@ export class RoomRegistry {
     if (current?.kind !== 'ready' || current.room !== room || room.peerCount > 0 || current.idleTimer) return
     this.#entries.delete(docId)
     room.destroy()
+  }
+}
+
+/** The peer the room sees: the transport's peer, with every frame and core-side close reported. */
+function observedPeer(
+  peer: Peer,
+  info: ConnectionInfo,
+  observer: RegistryObserver,
+  reportClosed: (reason: CloseReason) => void,
+): Peer {
+  return {
+    id: peer.id,
+    role: peer.role,
+    wantsAcks: peer.wantsAcks,
+    viewerName: peer.viewerName,
+    resumeFrom: peer.resumeFrom,
+    isProbe: peer.isProbe,
+    send(frame) {
+      observer.sent?.(info, frame)
+      peer.send(frame)
+    },
+    close(reason) {
+      reportClosed(reason)
+      peer.close(reason)
+    },
   }
 }

@@ -30,6 +30,12 @@ export interface AppendEntry {
   readonly update: Uint8Array
 }
 
+/** One entry of a listing: a document's id and metadata. */
+export interface ListedDoc {
+  readonly id: string
+  readonly meta: DocMeta
+}
+
 export interface DocStore {
   /** Creates an empty document record with its link key; resolves false if it already exists. */
   create(docId: string, linkKey: string): Promise<boolean>
@@ -44,5 +50,12 @@ export interface DocStore {
    * the promise resolves, or none is and it rejects. Appending to an unknown document creates it.
    */
   append(entries: readonly AppendEntry[]): Promise<void>
+  /**
+   * Removes the document's log and metadata (with its link key) in one atomic write; resolves
+   * false if there was nothing to remove. The caller makes sure no write for it is still pending.
+   */
+  delete(docId: string): Promise<boolean>
+  /** Up to `limit` documents in id order, starting after the id `after` (a cursor) if given. */
+  list(options: { readonly after?: string | undefined; readonly limit: number }): Promise<ListedDoc[]>
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 import { Level, type BatchOperation } from 'level'
 import * as Y from 'yjs'
-import type { AppendEntry, DocMeta, DocStore, StoredDoc } from './DocStore.ts'
+import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoredDoc } from './DocStore.ts'
 import { emptyMeta } from './MemoryStore.ts'
 
 export interface LevelStoreOptions {
@@ -159,6 +159,28 @@ export class LevelStore implements DocStore {
       await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
       this.#metaCache.set(docId, compacted)
     })
+  }
+
+  /** Log entries and meta go in one atomic batch: a crash leaves the document whole or gone. */
+  delete(docId: string): Promise<boolean> {
+    return this.#serialize(async () => {
+      const meta = await this.#readMeta(docId)
+      const ops: BatchOp[] = []
+      for await (const key of this.#log.keys(logRange(docId)))
+        ops.push({ type: 'del', sublevel: this.#log, key })
+      if (!meta && ops.length === 0) return false
+      ops.push({ type: 'del', sublevel: this.#meta, key: docId })
+      await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
+      this.#metaCache.delete(docId)
+      return true
+    })
+  }
+
+  async list({ after, limit }: { after?: string | undefined; limit: number }): Promise<ListedDoc[]> {
+    const range = after === undefined ? { limit } : { gt: after, limit }
+    const result: ListedDoc[] = []
+    for await (const [id, meta] of this.#meta.iterator(range)) result.push({ id, meta })
+    return result
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AppendEntry, DocMeta, DocStore, StoredDoc } from './DocStore.ts'
+import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoredDoc } from './DocStore.ts'
 
 interface MemoryDoc {
   meta: DocMeta
@@ -51,6 +51,20 @@ export class MemoryStore implements DocStore {
       this.#docs.set(docId, doc)
     }
     return Promise.resolve()
+  }
+
+  delete(docId: string): Promise<boolean> {
+    return Promise.resolve(this.#docs.delete(docId))
+  }
+
+  list({ after, limit }: { after?: string | undefined; limit: number }): Promise<ListedDoc[]> {
+    const ids = [...this.#docs.keys()].filter((id) => after === undefined || id > after).sort()
+    return Promise.resolve(
+      ids.slice(0, limit).flatMap((id) => {
+        const doc = this.#docs.get(id)
+        return doc ? [{ id, meta: doc.meta }] : []
+      }),
+    )
   }
 
   close(): Promise<void> {
