@@ -13,14 +13,15 @@ import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Persister } from '../src/core/Persister.ts'
-import { Room } from '../src/core/Room.ts'
+import { Room, WAITING_DETAIL } from '../src/core/Room.ts'
 import type { Peer } from '../src/core/types.ts'
 import { MemoryStore } from '../src/persistence/MemoryStore.ts'
 
 /**
  * Property-based hostile input at the unit level: the wire decoder (R11) and the Room's handling of
  * Yjs updates, valid and corrupted (R11, R31). Seeds are random per run; a failure prints the seed
- * and the shrunk counterexample, which `fc.assert(…, { seed, path })` replays.
+ * and the shrunk counterexample. FUZZ_SEED=<seed> FUZZ_PATH=<path> replays one of the Room
+ * properties; FUZZ_RUNS=<n> runs them longer (a soak: 3 × 4,000 runs pass).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -388,10 +389,14 @@ type RootType = ReturnType<Y.Doc['get']>
  */
 function contentOf(doc: Y.Doc): Record<string, unknown> {
   const content: Record<string, unknown> = {
-    t: doc.getText('t').toDelta(),
+    // An embedded type in the text (a damaged update may put one there) is compared by its content.
+    t: (doc.getText('t').toDelta() as Array<{ insert: unknown }>).map((op) => ({
+      ...op,
+      insert: op.insert instanceof Y.AbstractType ? { embedded: genericView(op.insert) } : op.insert,
+    })),
     m: doc.getMap('m').toJSON(),
     a: doc.getArray('a').toJSON(),
-    [XML_FRAGMENT]: doc.getXmlFragment(XML_FRAGMENT).toJSON(),
+    [XML_FRAGMENT]: xmlView(doc.getXmlFragment(XML_FRAGMENT)),
   }
   for (const [name, type] of doc.share) {
     if (name in content) continue
@@ -403,9 +408,22 @@ function contentOf(doc: Y.Doc): Record<string, unknown> {
   return content
 }
 
+/**
+ * The XML as text, or, if an item that is not XML landed in it (a peer may write as a client id
+ * nobody is connected as, and a later genuine edit then lands beside that forged content), its
+ * generic content: Yjs's XML serialiser cannot print such a child, but the document is whole.
+ */
+function xmlView(fragment: Y.XmlFragment): unknown {
+  try {
+    return fragment.toJSON()
+  } catch {
+    return genericView(fragment)
+  }
+}
+
 /** The list and map content of a root nobody has typed yet (Yjs keeps it as a bare AbstractType). */
 function genericView(type: RootType): { list: unknown[]; map: Record<string, unknown> } {
-  const json = (value: unknown): unknown => (value instanceof Y.AbstractType ? value.toJSON() : value)
+  const json = (value: unknown): unknown => (value instanceof Y.AbstractType ? genericView(value) : value)
   const list: unknown[] = []
   for (let item = type._start; item !== null; item = item.right) {
     if (!item.deleted && item.countable) list.push(...item.content.getContent().map(json))
@@ -422,6 +440,17 @@ function copyOf(doc: Y.Doc): Y.Doc {
   const copy = new Y.Doc()
   Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
   return copy
+}
+
+/** The room's document equals a fresh load of its own encoding; Yjs holds nothing pending (R31). */
+function expectRoundTrip(room: Room): void {
+  expect(room.doc.store.pendingStructs, 'pending structs').toBeNull()
+  expect(room.doc.store.pendingDs, 'pending deletions').toBeNull()
+  const copy = copyOf(room.doc)
+  expect(contentOf(copy)).toEqual(contentOf(room.doc))
+  expect(Y.decodeStateVector(Y.encodeStateVector(copy))).toEqual(
+    Y.decodeStateVector(Y.encodeStateVector(room.doc)),
+  )
 }
 
 interface Fed {
@@ -447,7 +476,11 @@ async function play(
   const store = new MemoryStore()
   const persister = new Persister(store, { retryDelayMs: 1, maxRetryDelayMs: 5 })
   let isBroken = false
-  const room = new Room('doc', null, persister, { onBroken: () => (isBroken = true) })
+  let rejectedDetail = ''
+  const room = new Room('doc', null, persister, {
+    onBroken: () => (isBroken = true),
+    onReject: (_peer, _reason, detail) => (rejectedDetail = detail ?? ''),
+  })
   const clients = CLIENT_IDS.map((clientId) => {
     const doc = new Y.Doc()
     doc.clientID = clientId
@@ -459,9 +492,13 @@ async function play(
   const feed = (update: Uint8Array, isDamaged: boolean): void => {
     const before = { content: contentOf(room.doc), stateVector: Y.encodeStateVector(room.doc) }
     expect(() => room.receive(peer, encodeMessage({ type: 'sync-update', update }))).not.toThrow()
-    const isRejected = peer.closedWith !== null
+    // The room may refuse an earlier update that waited, once what it references came (R31):
+    // then this update was accepted, and the peer is closed for the earlier one.
+    const isClosed = peer.closedWith !== null
+    const isRejected = isClosed && !rejectedDetail.startsWith(WAITING_DETAIL)
     check({ room, update, isDamaged, isRejected, before, isBroken })
-    if (isRejected) {
+    rejectedDetail = ''
+    if (isClosed) {
       peer = new RecordingPeer()
       room.add(peer)
     }
@@ -496,40 +533,30 @@ describe('Room under valid and damaged Yjs updates', () => {
   // Quarantined while issue 5 is open: fast-check still finds damaged updates (client ids rewritten
   // to another client's, bit flips inside item headers) after which the room's memory and its own
   // encoding differ. Seeds from the closing note of issue 5 reproduce them; un-skip with the fix.
-  it.skip(
-    '[R31] after every update Room accepts, the document round-trips',
-    { timeout: 90_000 },
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(scenario(0, 2), async (steps) => {
-          const { store, room } = await play(steps, ({ room, isRejected, isBroken }) => {
-            if (isRejected || isBroken) return
-            // Updates may wait for dependencies that come later (R31), within the room's bound.
-            const pending =
-              (room.doc.store.pendingStructs?.update.byteLength ?? 0) +
-              (room.doc.store.pendingDs?.byteLength ?? 0)
-            expect(pending, 'pending bytes').toBeLessThanOrEqual(1024 * 1024)
-            const copy = copyOf(room.doc)
-            expect(contentOf(copy)).toEqual(contentOf(room.doc))
-            expect(Y.decodeStateVector(Y.encodeStateVector(copy))).toEqual(
-              Y.decodeStateVector(Y.encodeStateVector(room.doc)),
-            )
-          })
-          // What was persisted loads again, into the same document (R5, R10).
-          const stored = await store.load('doc')
-          const reloaded = new Room(
-            'doc',
-            stored,
-            new Persister(new MemoryStore(), { retryDelayMs: 1, maxRetryDelayMs: 1 }),
-          )
-          if (!room.isBroken) expect(contentOf(reloaded.doc)).toEqual(contentOf(room.doc))
-          reloaded.destroy()
-          room.destroy()
-        }),
-        { numRuns: 400 },
-      )
-    },
-  )
+  it('[R31] after every update Room accepts, the document round-trips', { timeout: 90_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario(0, 2), async (steps) => {
+        const { store, room } = await play(steps, ({ room, isRejected, isBroken }) => {
+          if (!isRejected && !isBroken) expectRoundTrip(room)
+        })
+        // What was persisted loads again, into the same document (R5, R10).
+        const stored = await store.load('doc')
+        const reloaded = new Room(
+          'doc',
+          stored,
+          new Persister(new MemoryStore(), { retryDelayMs: 1, maxRetryDelayMs: 1 }),
+        )
+        if (!room.isBroken) expect(contentOf(reloaded.doc)).toEqual(contentOf(room.doc))
+        reloaded.destroy()
+        room.destroy()
+      }),
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? 400),
+        seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined,
+        path: process.env.FUZZ_PATH,
+      },
+    )
+  })
 
   it('[R11] an update Room rejects leaves the document unchanged', { timeout: 90_000 }, async () => {
     await fc.assert(

@@ -5,7 +5,8 @@ import {
   encodeMessage,
   type CloseReason,
 } from '@tandem/shared'
-import { describe, expect, it } from 'vitest'
+import * as encoding from 'lib0/encoding'
+import { describe, expect, it, vi } from 'vitest'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { Persister } from '../src/core/Persister.ts'
@@ -31,9 +32,15 @@ class TestPeer implements Peer {
   }
 }
 
-/** A peer that asked for saved acks (R7). */
+/** A peer that asked for saved acks (R7); keeps the highest one. */
 class AckingPeer extends TestPeer {
   override readonly wantsAcks = true
+  savedSeq = 0
+  override send(frame: Uint8Array): void {
+    const message = decodeMessage(frame)
+    if (message.type === 'saved') this.savedSeq = message.seq
+    this.received += 1
+  }
 }
 
 function room(): Room {
@@ -54,6 +61,28 @@ function send(target: Room, frame: Uint8Array, peer = new TestPeer('p')): TestPe
   if (!target.peerCount || !peer.received) target.add(peer)
   target.receive(peer, frame)
   return peer
+}
+
+/** A v1 update holding one string item of `client` at clock 0 with the given origins. */
+function forgedItem(client: number, origin: Y.ID, rightOrigin: Y.ID, text: string): Uint8Array {
+  const encoder = new Y.UpdateEncoderV1()
+  encoding.writeVarUint(encoder.restEncoder, 1) // one client
+  encoding.writeVarUint(encoder.restEncoder, 1) // one struct
+  encoder.writeClient(client)
+  encoding.writeVarUint(encoder.restEncoder, 0) // first clock
+  const item = new Y.Item(
+    Y.createID(client, 0),
+    null,
+    origin,
+    null,
+    rightOrigin,
+    null,
+    null,
+    new Y.ContentString(text),
+  )
+  item.write(encoder, 0)
+  encoding.writeVarUint(encoder.restEncoder, 0) // empty delete set
+  return encoder.toUint8Array()
 }
 
 function expectIntact(target: Room): void {
@@ -81,7 +110,7 @@ describe('update validation', () => {
     expectIntact(target)
   })
 
-  it('[R31][R7] an update that arrives before its dependencies waits, unacknowledged, until they come', () => {
+  it('[R31][R7] an update that arrives before its dependencies waits, unacknowledged, until they come', async () => {
     const target = room()
     const client = new Y.Doc()
     const first = edit(client, (d) => d.getText('t').insert(0, 'first '))
@@ -89,11 +118,83 @@ describe('update validation', () => {
     const peer = new AckingPeer('p')
     target.add(peer)
     target.receive(peer, update(second))
+    await target.whenSaved()
     expect(peer.closedWith).toBeNull()
+    expect(peer.savedSeq).toBe(0)
     expect(target.doc.getText('t').toString()).toBe('')
+    expectIntact(target)
     target.receive(peer, update(first))
     expect(target.doc.getText('t').toString()).toBe('first second')
+    await target.whenSaved()
+    await vi.waitFor(() => expect(peer.savedSeq).toBe(2))
     expectIntact(target)
+  })
+
+  it('[R31][R7] a waiting update filled by another peer is applied and acknowledged to its sender', async () => {
+    const target = room()
+    const author = new Y.Doc()
+    const first = edit(author, (d) => d.getText('t').insert(0, 'first '))
+    const reader = new Y.Doc()
+    Y.applyUpdate(reader, first)
+    const second = edit(reader, (d) => d.getText('t').insert(6, 'second'))
+    const waiting = new AckingPeer('waiting')
+    target.add(waiting)
+    target.receive(waiting, update(second))
+    expect(target.doc.getText('t').toString()).toBe('')
+    send(target, update(first), new TestPeer('author'))
+    expect(target.doc.getText('t').toString()).toBe('first second')
+    await vi.waitFor(() => expect(waiting.savedSeq).toBe(1))
+    expectIntact(target)
+  })
+
+  it('[R31] a waiting update is dropped when its sender leaves, and validated again when it can apply', () => {
+    const author = new Y.Doc()
+    author.clientID = 1
+    const content = edit(author, (d) => d.getText('t').insert(0, 'abcdef'))
+    // Origins that exist only once `content` is there, in the wrong order (right before left).
+    const reversed = forgedItem(2, Y.createID(1, 5), Y.createID(1, 0), 'x')
+
+    const leaving = room()
+    const gone = new TestPeer('gone')
+    leaving.add(gone)
+    leaving.receive(gone, update(reversed))
+    leaving.remove(gone)
+    send(leaving, update(content), new TestPeer('author'))
+    expect(leaving.doc.getText('t').toString()).toBe('abcdef')
+    expectIntact(leaving)
+
+    const staying = room()
+    const sender = new TestPeer('sender')
+    staying.add(sender)
+    staying.receive(sender, update(reversed))
+    expect(sender.closedWith).toBeNull()
+    send(staying, update(content), new TestPeer('author'))
+    expect(sender.closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expect(staying.doc.getText('t').toString()).toBe('abcdef')
+    expectIntact(staying)
+  })
+
+  it('[R31] an item goes between two origins of one type, left before right', () => {
+    const author = new Y.Doc()
+    author.clientID = 1
+    const content = edit(author, (d) => {
+      d.getText('t').insert(0, 'ab')
+      d.getText('u').insert(0, 'cd')
+    })
+    const cases: Array<[string, Y.ID, Y.ID, CloseReason | null]> = [
+      ['same item', Y.createID(1, 0), Y.createID(1, 0), CLOSE_REASONS.invalidUpdate],
+      ['right before left', Y.createID(1, 1), Y.createID(1, 0), CLOSE_REASONS.invalidUpdate],
+      ['different types', Y.createID(1, 0), Y.createID(1, 3), CLOSE_REASONS.invalidUpdate],
+      ['genuine gap', Y.createID(1, 0), Y.createID(1, 1), null],
+    ]
+    for (const [name, origin, rightOrigin, expected] of cases) {
+      const target = room()
+      send(target, update(content), new TestPeer('author'))
+      const peer = send(target, update(forgedItem(2, origin, rightOrigin, 'x')))
+      expect(peer.closedWith, name).toBe(expected)
+      expect(target.doc.getText('t').toString(), name).toBe(expected ? 'ab' : 'axb')
+      expectIntact(target)
+    }
   })
 
   it('[R31] caps what waits for dependencies that never come', () => {

@@ -14,6 +14,7 @@ import { DEFAULT_AWARENESS_LIMITS, validateAwareness, type AwarenessLimits } fro
 import { changesDocument } from './readOnly.ts'
 import { TokenBucket } from './TokenBucket.ts'
 import { DEFAULT_UPDATE_LIMITS, validateUpdate, type UpdateLimits } from './updateValidation.ts'
+import { WaitingUpdates, type WaitingUpdate } from './WaitingUpdates.ts'
 import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
 /** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
@@ -26,6 +27,8 @@ const MAX_CLIENT_IDS_PER_PEER = 16
 /** Awareness messages per connection: bursts of cursor moves pass, floods are cut off (R32). */
 const AWARENESS_BURST = 200
 const AWARENESS_PER_SECOND = 60
+/** Starts the detail of a rejection for an update that was waiting, not the one just received. */
+export const WAITING_DETAIL = 'waiting update: '
 
 export interface RoomLimits {
   readonly update: UpdateLimits
@@ -85,6 +88,8 @@ export class Room {
   #capture: Array<[Uint8Array, unknown]> | null = null
   /** An update failed halfway; this room's memory is not trusted any more. */
   #isBroken = false
+  /** Editors' updates waiting for content the document lacks (R31). */
+  readonly #waiting = new WaitingUpdates()
 
   constructor(
     readonly docId: string,
@@ -206,6 +211,7 @@ export class Room {
     const state = this.#peers.get(peer)
     if (!state) return
     this.#peers.delete(peer)
+    this.#waiting.removePeer(peer)
     for (const client of state.writtenClients) this.#writers.delete(client)
     for (const client of state.clientIds) this.#presenceOwners.delete(client)
     if (state.clientIds.size > 0) {
@@ -256,7 +262,7 @@ export class Room {
       case 'sync-update': {
         const seq = ++state.receivedSeq
         if (peer.role === 'edit') {
-          if (!this.#applyFromEditor(peer, state, message.update, message.type === 'sync-update')) return
+          if (!this.#applyFromEditor(peer, state, message.update, message.type === 'sync-update', seq)) return
         } else if (changesDocument(this.doc, message.update)) {
           // Never applied, persisted or broadcast; the client is told why and stays connected,
           // as y-websocket clients handle `auth-denied` without reconnecting (R20).
@@ -291,28 +297,24 @@ export class Room {
    * Validates an editor's update before it touches the document (R31), and enforces that a peer
    * writes only as itself (R33): live edits claim their client ids for this connection; nobody
    * may add structs for an id another connected peer claimed. A resync (step 2) may carry others'
-   * structs the server lacks (after a crash), so it claims nothing. Returns false if rejected.
+   * structs the server lacks (after a crash), so it claims nothing. An update that needs content
+   * the document lacks waits, outside the document, until it arrives. Returns false if rejected.
    */
-  #applyFromEditor(peer: Peer, state: PeerState, received: Uint8Array, isLiveEdit: boolean): boolean {
-    let update = received
-    let verdict = validateUpdate(this.doc, update, this.#limits.update)
-    if (verdict.ok && verdict.needsTrim) {
-      update = Y.diffUpdate(update, Y.encodeStateVector(this.doc))
-      verdict = validateUpdate(this.doc, update, this.#limits.update)
-    }
-    if (!verdict.ok) {
-      this.#reject(peer, verdict.reason, verdict.detail)
+  #applyFromEditor(
+    peer: Peer,
+    state: PeerState,
+    received: Uint8Array,
+    isLiveEdit: boolean,
+    seq: number,
+  ): boolean {
+    const checked = this.#check(peer, received)
+    if (checked.verdict !== 'ok') {
+      this.#reject(peer, checked.reason, checked.detail)
       return false
     }
-    for (const client of verdict.writtenClients) {
-      const owner = this.#writers.get(client)
-      if (owner !== undefined && owner !== peer) {
-        this.#reject(peer, CLOSE_REASONS.foreignClient, `client ${client} belongs to another connection`)
-        return false
-      }
-    }
+    const { update, writtenClients, mayWait } = checked
     if (isLiveEdit) {
-      for (const client of verdict.writtenClients) {
+      for (const client of writtenClients) {
         if (this.#writers.get(client) === peer) continue
         if (state.writtenClients.size >= MAX_CLIENT_IDS_PER_PEER) {
           this.#reject(peer, CLOSE_REASONS.foreignClient, 'too many client ids')
@@ -322,16 +324,70 @@ export class Room {
         state.writtenClients.add(client)
       }
     }
-    if (this.#pendingBytes() + update.byteLength > this.#limits.maxPendingBytes && verdict.mayWait) {
-      // Updates whose dependencies never arrive would pile up in memory: cap them (R31).
-      this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'too many updates waiting for missing dependencies')
-      return false
+    if (mayWait) {
+      if (this.#waitingBytes() + update.byteLength > this.#limits.maxPendingBytes) {
+        // Updates whose dependencies never arrive would pile up in memory: cap them (R31).
+        this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'too many updates waiting for missing dependencies')
+        return false
+      }
+      this.#waiting.add({ peer, seq, update })
+      return true
     }
-    const ticketBefore = this.#lastTicket
-    if (!this.#applyAtomically(update, state.origin)) {
+    if (!this.#applyUpdate(state, update)) {
       this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'update failed to apply')
       return false
     }
+    if (!this.#waiting.isEmpty) this.#waiting.drain(this.#settleWaiting)
+    return true
+  }
+
+  /** Validation (R31) and ownership (R33) of an update against the document as it is now. */
+  #check(
+    peer: Peer,
+    received: Uint8Array,
+  ):
+    | { verdict: 'ok'; update: Uint8Array; writtenClients: readonly number[]; mayWait: boolean }
+    | { verdict: 'rejected'; reason: CloseReason; detail: string } {
+    let update = received
+    let verdict = validateUpdate(this.doc, update, this.#limits.update)
+    if (verdict.ok && verdict.needsTrim) {
+      update = Y.diffUpdate(update, Y.encodeStateVector(this.doc))
+      verdict = validateUpdate(this.doc, update, this.#limits.update)
+    }
+    if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
+    for (const client of verdict.writtenClients) {
+      const owner = this.#writers.get(client)
+      if (owner !== undefined && owner !== peer) {
+        const detail = `client ${client} belongs to another connection`
+        return { verdict: 'rejected', reason: CLOSE_REASONS.foreignClient, detail }
+      }
+    }
+    return { verdict: 'ok', update, writtenClients: verdict.writtenClients, mayWait: verdict.mayWait }
+  }
+
+  /** Applies a waiting update once nothing it needs is missing; refuses it if it no longer fits. */
+  readonly #settleWaiting = (entry: WaitingUpdate): 'keep' | 'done' => {
+    const state = this.#peers.get(entry.peer)
+    if (this.#isBroken || !state) return 'done'
+    const checked = this.#check(entry.peer, entry.update)
+    if (checked.verdict !== 'ok') {
+      this.#reject(entry.peer, checked.reason, `${WAITING_DETAIL}${checked.detail}`)
+      return 'done'
+    }
+    if (checked.mayWait) return 'keep'
+    if (!this.#applyUpdate(state, checked.update)) {
+      this.#reject(entry.peer, CLOSE_REASONS.invalidUpdate, `${WAITING_DETAIL}update failed to apply`)
+      return 'done'
+    }
+    // Everything this peer sent before is now in the document: acks are cumulative (R7).
+    if (entry.peer.wantsAcks) this.#ackWhenSaved(entry.peer, state, state.receivedSeq)
+    return 'done'
+  }
+
+  /** Applies a validated update for a peer and reports its durability to webhooks (R40). */
+  #applyUpdate(state: PeerState, update: Uint8Array): boolean {
+    const ticketBefore = this.#lastTicket
+    if (!this.#applyAtomically(update, state.origin)) return false
     if (this.#onPersisted && this.#lastTicket !== ticketBefore) {
       const contributors = [this.#nameOf(state)]
       const onPersisted = this.#onPersisted
@@ -362,10 +418,10 @@ export class Room {
     return true
   }
 
-  /** Bytes Yjs holds for updates waiting for missing dependencies. */
-  #pendingBytes(): number {
+  /** Bytes of updates waiting for missing dependencies: the room's, and any Yjs kept itself. */
+  #waitingBytes(): number {
     const { pendingStructs, pendingDs } = this.doc.store
-    return (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
+    return this.#waiting.bytes + (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
   }
 
   /** The display name a peer announced in its awareness state, '' if none. */
@@ -443,7 +499,7 @@ export class Room {
   #ackWhenSaved(peer: Peer, state: PeerState, seq: number): void {
     // Content waiting for its dependencies is not in the document, so not saved: no ack yet. The
     // message that fills the gap is acked once durable, and acks are cumulative (R7).
-    if (this.#pendingBytes() > 0) return
+    if (this.#waiting.holdsFrom(peer)) return
     const send = (): void => {
       // Acks are cumulative and must never go backwards (R7).
       if (seq <= state.ackedSeq || !this.#peers.has(peer)) return

@@ -118,6 +118,10 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     const isValidRef = (id: Y.ID): boolean => !own(id) && (exists(id) || canArrive(id))
     if (struct.origin && !isValidRef(struct.origin)) return reject('invalid left origin')
     if (struct.rightOrigin && !isValidRef(struct.rightOrigin)) return reject('invalid right origin')
+    if (struct.origin && struct.rightOrigin) {
+      const misplaced = misplacedOrigins(doc, struct.origin, struct.rightOrigin, state)
+      if (misplaced !== null) return reject(misplaced)
+    }
     if (struct.parentSub !== null && struct.parentSub.length > limits.maxKeyLength)
       return reject('key too long')
     const parent = struct.parent as unknown
@@ -155,7 +159,44 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   return { ok: true, writtenClients, needsTrim: false, mayWait }
 }
 
-/** Whether the struct with this id holds a shared type (or was garbage-collected: Yjs copes). */
+/** Items walked from a left origin looking for the right origin; real ones are a few apart. */
+const MAX_ORIGIN_DISTANCE = 10_000
+
+/**
+ * Yjs inserts an item between its origins, and every replica must find the same gap: the right
+ * origin must lie to the right of the left origin in one list. Yjs does not check this; an item
+ * whose origins are one item, in different types or in the wrong order is integrated differently
+ * by the server's memory and by a fresh load of its own encoding. Checked when both are in the
+ * document; origins inside the update were checked as their own items. Returns what is wrong, or null.
+ */
+function misplacedOrigins(
+  doc: Y.Doc,
+  origin: Y.ID,
+  rightOrigin: Y.ID,
+  state: (client: number) => number,
+): string | null {
+  if (origin.client === rightOrigin.client && origin.clock === rightOrigin.clock) {
+    return 'left and right origin are the same'
+  }
+  if (origin.clock >= state(origin.client) || rightOrigin.clock >= state(rightOrigin.client)) return null
+  const left = Y.getItem(doc.store, origin) as Y.Item | Y.GC
+  const right = Y.getItem(doc.store, rightOrigin) as Y.Item | Y.GC
+  // Garbage-collected neighbours: Yjs integrates such an item as garbage too.
+  if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return null
+  if (left === right) return rightOrigin.clock > origin.clock ? null : 'right origin precedes left origin'
+  if (left.parent !== right.parent || left.parentSub !== right.parentSub) {
+    return 'left and right origin are in different types'
+  }
+  let item = left.right
+  for (let steps = 0; item !== null && item !== right && steps < MAX_ORIGIN_DISTANCE; steps++)
+    item = item.right
+  return item === right ? null : 'right origin is not to the right of the left origin'
+}
+
+/**
+ * Whether the struct with this id holds a shared type, or held content that was deleted and
+ * collected (a type deleted concurrently): Yjs integrates children of those as garbage.
+ */
 function holdsType(
   doc: Y.Doc,
   id: Y.ID,
@@ -166,7 +207,7 @@ function holdsType(
   if (inUpdate) return inUpdate.content instanceof Y.ContentType
   if (id.clock >= state(id.client)) return false
   const struct = Y.getItem(doc.store, id) as Y.Item | Y.GC
-  if (!(struct instanceof Y.Item)) return true
+  if (!(struct instanceof Y.Item) || struct.content instanceof Y.ContentDeleted) return true
   return struct.content instanceof Y.ContentType && struct.id.clock === id.clock
 }
 
