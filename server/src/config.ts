@@ -48,6 +48,7 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(256),
   MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(1000),
   WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   PUBLIC_URL: z
@@ -98,9 +99,11 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   MAX_MESSAGES_PER_SECOND:
     'messages per second one WebSocket may send (burst: twice that); faster senders are read more slowly',
   WS_PING_INTERVAL_MS: 'interval of WebSocket pings; a socket that misses one is dropped',
+  METRICS_PORT:
+    'port of the admin listener serving Prometheus `/metrics` (0 picks a free port); unset: no metrics. Keep it private',
   LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace or silent',
   ADMIN_API_KEY:
-    'bearer key (≥ 16 chars) for the webhook admin API; unset: only edit tokens manage their document’s webhooks',
+    'bearer key (≥ 16 chars) for the admin API (document list, any document, webhooks); unset: no admin access',
   PUBLIC_URL:
     'base URL the server is reached at, for links in webhook payloads; default: server-relative paths',
   WEBHOOK_ALLOW_PRIVATE:
@@ -126,6 +129,8 @@ export interface Config {
   readonly roomIdleMs: number
   readonly compactAfterEntries: number
   readonly logLevel: LogLevel
+  /** The admin listener for `/metrics`, or null for none (SPEC R51). */
+  readonly metricsPort: number | null
   readonly linkSecret: string | null
   readonly sseHeartbeatMs: number
   readonly sseRetryMs: number
@@ -181,6 +186,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     roomIdleMs: e.ROOM_IDLE_MS,
     compactAfterEntries: e.COMPACT_AFTER_ENTRIES,
     logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT ?? null,
     linkSecret: e.LINK_SECRET ?? null,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     sseRetryMs: e.SSE_RETRY_MS,

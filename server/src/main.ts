@@ -10,21 +10,28 @@ import type { Config } from './config.ts'
 import { DocumentEvents } from './core/events.ts'
 import { Persister } from './core/Persister.ts'
 import { RoomRegistry } from './core/RoomRegistry.ts'
+import { DocumentExporter } from './export/DocumentExporter.ts'
 import { registerApi } from './http/api.ts'
 import { registerErrorHandler, sendReason } from './http/errors.ts'
+import { registerHealth } from './http/health.ts'
 import { ConnectionBudget, createAdmit, isOriginAllowed } from './http/limits.ts'
 import { registerStaticClient } from './http/staticClient.ts'
 import type { DocStore } from './persistence/DocStore.ts'
+import { Metrics } from './observability/metrics.ts'
+import { startMetricsServer, type MetricsServer } from './observability/metricsServer.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
 import { createLongPollTransport } from './transports/longPoll.ts'
 import { createSseTransport } from './transports/sse.ts'
 import { createWebSocketTransport, rejectUpgrade } from './transports/websocket.ts'
+import { sendHttp } from './webhooks/httpSender.ts'
 import { createWebhooks } from './webhooks/webhooks.ts'
 
 export interface RunningServer {
   /** Base URL, e.g. http://localhost:1234 */
   readonly url: string
   readonly port: number
+  /** `http://host:port/metrics` on the admin listener, or null without METRICS_PORT (SPEC R51). */
+  readonly metricsUrl: string | null
   readonly registry: RoomRegistry
   readonly persister: Persister
   readonly events: DocumentEvents
@@ -35,6 +42,8 @@ export interface RunningServer {
 export interface StartOptions {
   /** A store to use instead of LevelDB in `config.dataDir` (tests pass a failing or memory store). */
   readonly store?: DocStore
+  /** Where log lines go instead of stdout (tests read them). */
+  readonly logStream?: { write(line: string): void }
 }
 
 const HEADERS_TIMEOUT_MS = 10_000
@@ -49,7 +58,11 @@ function requestSerializer(request: FastifyRequest): Record<string, string | und
 /** The one composition root: builds every concrete part from the config and wires them. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const app = Fastify({
-    logger: { level: config.logLevel, serializers: { req: requestSerializer } },
+    logger: {
+      level: config.logLevel,
+      serializers: { req: requestSerializer },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
     // Bounded time to send a request's headers and body (slowloris), bounded header size (431),
@@ -79,22 +92,29 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       compactAfterEntries: config.compactAfterEntries,
     })
   }
+  // Instrumentation stays out of the core: it emits through callbacks, Metrics counts (SPEC R51).
+  const metrics = new Metrics()
   const persister = new Persister(store, {
     retryDelayMs: 100,
     maxRetryDelayMs: 5_000,
     onError: (error, attempt) => app.log.error({ err: error, attempt }, 'persist failed; will retry'),
+    onBatch: (batch) => metrics.persisted(batch),
   })
   const events = new DocumentEvents()
   const registry = new RoomRegistry(store, persister, {
     roomIdleMs: config.roomIdleMs,
     maxPendingBytes: config.maxMessageBytes,
     onLoadError: (docId, error) => app.log.error({ docId, err: error }, 'document failed to load'),
+    observer: metrics.registryObserver,
     roomOptions: (docId) => ({
-      onReject: (peer, reason, detail) =>
+      // One line per rejection (SPEC R52): who and why, never what they sent.
+      onReject: (peer, reason, detail) => {
+        metrics.rejected(reason)
         app.log.warn(
-          { docId, session: peer.id, code: reason.code, reason: reason.text, detail },
+          { docId, session: peer.id, role: peer.role, code: reason.code, reason: reason.text, detail },
           'input rejected',
-        ),
+        )
+      },
       onPersisted: (contributors) =>
         events.emit({ type: 'document.persisted', docId, contributors, at: Date.now() }),
     }),
@@ -124,13 +144,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
             syncWrites: config.syncWrites,
           },
           log: app.log,
+          send: metrics.timedSend(sendHttp),
         })
       : null
   const allowedOrigins = new Set(config.allowedOrigins)
   const originAllowed = (request: IncomingMessage): boolean => isOriginAllowed(request, allowedOrigins)
   const admit = createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp))
+  // Each transport joins rooms through its own view of the registry, so connections are counted
+  // per transport (R51).
   const websocket = createWebSocketTransport({
-    registry,
+    registry: registry.forTransport('websocket'),
     admit,
     authorize,
     maxMessageBytes: config.maxMessageBytes,
@@ -141,7 +164,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   })
 
   const sse = createSseTransport({
-    registry,
+    registry: registry.forTransport('sse'),
     admit,
     authorize,
     maxQueuedBytes: config.maxQueuedBytes,
@@ -151,7 +174,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   })
 
   const longPoll = createLongPollTransport({
-    registry,
+    registry: registry.forTransport('longpoll'),
     admit,
     isOriginAllowed: originAllowed,
     authorize,
@@ -160,9 +183,29 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     pollTimeoutMs: config.pollTimeoutMs,
     idleTimeoutMs: config.pollSessionIdleMs,
     log: app.log,
+    onOpened: ({ isFallback }) => {
+      if (isFallback) metrics.fallbackOpened()
+    },
+  })
+  metrics.watch({
+    loadedRooms: () => registry.loadedRoomCount,
+    dirtyRooms: () => registry.dirtyRoomCount,
+    sseStreams: () => sse.connectionCount,
+    pollSessions: () => longPoll.connectionCount,
+    webhookQueueDepth: () => webhooks?.pendingDeliveries ?? null,
   })
 
-  registerApi(app, { store, registry, access, sse, events })
+  const openStoreForHealth = store
+  registerHealth(app, () => !isShuttingDown && openStoreForHealth.isOpen)
+  registerApi(app, {
+    store,
+    registry,
+    access,
+    sse,
+    events,
+    exporter: new DocumentExporter(),
+    adminApiKey: config.adminApiKey,
+  })
   webhooks?.register(app)
   longPoll.register(app)
   await registerStaticClient(app, config.clientDir)
@@ -175,11 +218,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const port = (app.server.address() as AddressInfo).port
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   const openStore = store
+  let metricsServer: MetricsServer | null = null
+  if (config.metricsPort !== null) {
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, config.host)
+    } catch (error) {
+      await app.close()
+      await openStore.close()
+      throw error
+    }
+  }
 
   let closing: Promise<void> | null = null
   return {
     url: `http://${displayHost}:${port}`,
     port,
+    metricsUrl: metricsServer ? `http://${displayHost}:${metricsServer.port}/metrics` : null,
     registry,
     persister,
     events,
@@ -200,6 +254,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         // After the registry flushed (the last edits' events are in), before the database closes.
         await webhooks?.close()
         await openStore.close()
+        await metricsServer?.close()
       })()
       return closing
     },

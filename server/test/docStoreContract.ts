@@ -34,6 +34,13 @@ export function docStoreContract(name: string, makeHarness: () => Promise<StoreH
       await harness.dispose()
     })
 
+    it('[R53] is open until closed', async () => {
+      expect(harness.store.isOpen).toBe(true)
+      await harness.store.close()
+      expect(harness.store.isOpen).toBe(false)
+      await harness.reopen()
+    })
+
     it('[R5] an unknown document loads as null and has no meta', async () => {
       expect(await harness.store.load('nope')).toBeNull()
       expect(await harness.store.getMeta('nope')).toBeNull()

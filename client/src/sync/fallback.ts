@@ -1,4 +1,4 @@
-import type { ClientTransport } from './transport.ts'
+import type { ClientTransport, ConnectContext } from './transport.ts'
 import type { TransportName } from './types.ts'
 
 /** Where the fallback choice is remembered between page loads (SPEC R26). */
@@ -7,6 +7,14 @@ export interface FallbackMemory {
   recall(): TransportName | null
   remember(name: TransportName, forMs: number): void
   forget(): void
+}
+
+/**
+ * What the plan adds when it opens the fallback: the server counts connections that had to fall
+ * back (long polling sends `fallback=1`; SPEC R51).
+ */
+export interface FallbackConnectContext extends ConnectContext {
+  readonly isFallback?: boolean
 }
 
 const STORAGE_KEY = 'tandem:transport-fallback'
@@ -40,13 +48,15 @@ export function browserFallbackMemory(): FallbackMemory {
  */
 export class TransportPlan {
   #current: ClientTransport
+  readonly fallback: ClientTransport | null
 
   constructor(
     readonly primary: ClientTransport,
-    readonly fallback: ClientTransport | null,
+    fallback: ClientTransport | null,
     private readonly memory: FallbackMemory,
   ) {
-    this.#current = fallback && memory.recall() === fallback.name ? fallback : primary
+    this.fallback = fallback && asFallback(fallback)
+    this.#current = this.fallback && memory.recall() === this.fallback.name ? this.fallback : primary
   }
 
   get current(): ClientTransport {
@@ -69,5 +79,17 @@ export class TransportPlan {
   primaryWorks(): void {
     this.#current = this.primary
     this.memory.forget()
+  }
+}
+
+/** The fallback transport, opened with `isFallback` so it can say so to the server. */
+function asFallback(transport: ClientTransport): ClientTransport {
+  return {
+    name: transport.name,
+    canSend: transport.canSend,
+    open(handlers, context) {
+      const fallbackContext: FallbackConnectContext = { ...context, isFallback: true }
+      return transport.open(handlers, fallbackContext)
+    },
   }
 }

@@ -1,4 +1,5 @@
 import { closeReasonByCode, decodeFrameBatch, encodeFrameBatch, type CloseReason } from '@tandem/shared'
+import type { FallbackConnectContext } from './fallback.ts'
 import {
   retryAfterMs,
   type ClientTransport,
@@ -48,7 +49,7 @@ export class LongPollTransport implements ClientTransport {
     this.name = options.style === 'short' ? 'poll' : 'longpoll'
   }
 
-  open(handlers: TransportHandlers): TransportConnection {
+  open(handlers: TransportHandlers, context?: FallbackConnectContext): TransportConnection {
     const { baseUrl, docId, token, viewerName, fetchImpl = globalThis.fetch } = this.options
     const isShort = this.options.style === 'short'
     const abort = new AbortController()
@@ -129,7 +130,9 @@ export class LongPollTransport implements ClientTransport {
 
     const run = async (): Promise<void> => {
       const name = viewerName ? `&name=${encodeURIComponent(viewerName)}` : ''
-      const created = await request(`${base}?${auth}&ack=1${name}`, { method: 'POST' })
+      // Only counted by the server's metrics (R51): it opens the same session either way.
+      const fallback = context?.isFallback ? '&fallback=1' : ''
+      const created = await request(`${base}?${auth}&ack=1${name}${fallback}`, { method: 'POST' })
       sessionId = ((await created.json()) as { sessionId: string }).sessionId
       handlers.onOpen()
       void flush().catch(fail)

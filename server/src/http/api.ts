@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { CLOSE_REASONS } from '@tandem/shared'
+import { CLOSE_REASONS, isValidDocId } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
@@ -7,8 +7,11 @@ import type { DocumentEvents } from '../core/events.ts'
 import type { Role } from '../core/types.ts'
 import { documentText } from '../core/documentText.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
+import type { DocumentExporter } from '../export/DocumentExporter.ts'
+import { EXPORT_MEDIA_TYPES, negotiateFormat } from '../export/formats.ts'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { SseTransport } from '../transports/sse.ts'
+import { isAdminKey } from './adminKey.ts'
 import { sendReason } from './errors.ts'
 
 export interface ApiDeps {
@@ -17,21 +20,37 @@ export interface ApiDeps {
   readonly access: Access
   readonly sse: SseTransport
   readonly events: DocumentEvents
+  readonly exporter: DocumentExporter
+  /** ADMIN_API_KEY: lists documents and acts on any of them (R55, R56); null: no admin. */
+  readonly adminApiKey: string | null
 }
 
-type DocRequest = FastifyRequest<{ Params: { id: string }; Querystring: { k?: string } }>
+type DocRequest = FastifyRequest<{ Params: { id: string }; Querystring: { k?: string; format?: string } }>
 
 const docRoute = {
   schema: {
     params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-    querystring: { type: 'object', properties: { k: { type: 'string' } } },
+    querystring: { type: 'object', properties: { k: { type: 'string' }, format: { type: 'string' } } },
+  },
+} as const
+
+type ListRequest = FastifyRequest<{ Querystring: { cursor?: string; limit?: number } }>
+
+const listRoute = {
+  schema: {
+    querystring: {
+      type: 'object',
+      properties: {
+        cursor: { type: 'string', maxLength: 64 },
+        limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      },
+    },
   },
 } as const
 
 /** REST API (docs/PROTOCOL.md §3). Every document route checks the link token first (SPEC R17). */
-export function registerApi(app: FastifyInstance, { store, registry, access, sse, events }: ApiDeps): void {
-  app.get('/healthz', () => ({ status: 'ok' }))
-
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { store, registry, access, sse, events, exporter, adminApiKey } = deps
   app.post('/api/docs', async (_request, reply) => {
     const linkKey = newLinkKey()
     let id = newDocId()
@@ -40,9 +59,23 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
     return reply.code(201).send({ ...access.links(id, linkKey), url: `/d/${id}` })
   })
 
-  /** Resolves to the caller's role, or sends the refusal and resolves to null. */
+  /**
+   * Resolves to the caller's role, or sends the refusal and resolves to null. The admin key acts
+   * as an edit token of every document that exists.
+   */
   async function authorize(request: DocRequest, reply: FastifyReply, needs: Role): Promise<Role | null> {
-    const result = await access.check(request.params.id, tokenOf(request))
+    const token = tokenOf(request)
+    if (isAdminKey(token, adminApiKey)) {
+      const id = request.params.id
+      const reason = !isValidDocId(id)
+        ? CLOSE_REASONS.invalidDocId
+        : (await store.getMeta(id))
+          ? null
+          : CLOSE_REASONS.docNotFound
+      if (reason) await sendReason(reply, reason)
+      return reason ? null : 'edit'
+    }
+    const result = await access.check(request.params.id, token)
     if (!result.ok) {
       await sendReason(reply, result.reason)
       return null
@@ -85,6 +118,53 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
     return reply.type('text/plain; charset=utf-8').send(text)
   })
 
+  // Exports (R54): the document as the editor shows it, rendered on the server.
+  app.get('/api/docs/:id/content', docRoute, async (request: DocRequest, reply) => {
+    if (!(await authorize(request, reply, 'view'))) return reply
+    const negotiated = negotiateFormat(request.query.format, request.headers.accept)
+    if (!negotiated.ok) return sendReason(reply, CLOSE_REASONS.malformedMessage)
+    const { format } = negotiated
+    const body = await registry.read(request.params.id, (room) => exporter.render(room.doc, format))
+    reply
+      .header('Vary', 'Accept')
+      .header('Cache-Control', 'no-store')
+      .header('X-Content-Type-Options', 'nosniff')
+    // Rendered from the schema, so no script can be in it; the policy is a second wall around a
+    // page served from Tandem's own origin.
+    if (format === 'html')
+      reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+    return reply.type(`${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`).send(body)
+  })
+
+  // Delete (R55): edit token or admin key. Everyone in the document is disconnected first, its
+  // accepted writes finish, then its log, meta and link key go in one batch.
+  app.delete('/api/docs/:id', docRoute, async (request: DocRequest, reply) => {
+    if (!(await authorize(request, reply, 'edit'))) return reply
+    const { id } = request.params
+    if (!(await registry.delete(id, CLOSE_REASONS.docNotFound)))
+      return sendReason(reply, CLOSE_REASONS.docNotFound)
+    request.log.info({ docId: id }, 'document deleted')
+    events.emit({ type: 'document.deleted', docId: id, at: Date.now() })
+    return reply.code(204).send()
+  })
+
+  // Admin listing (R56): ids in order, a page at a time; `nextCursor` continues after the last.
+  app.get('/api/docs', listRoute, async (request: ListRequest, reply) => {
+    const key = bearerOf(request)
+    if (adminApiKey === null || key === null) return sendReason(reply, CLOSE_REASONS.unauthorized)
+    if (!isAdminKey(key, adminApiKey)) return sendReason(reply, CLOSE_REASONS.forbidden)
+    const limit = request.query.limit ?? 100
+    const page = await store.list({ after: request.query.cursor, limit: limit + 1 })
+    const docs = page.slice(0, limit).map(({ id, meta }) => ({
+      id,
+      createdAt: new Date(meta.createdAt).toISOString(),
+      updatedAt: new Date(meta.updatedAt).toISOString(),
+      version: meta.version,
+      storedBytes: meta.storedBytes,
+    }))
+    return { docs, nextCursor: page.length > limit ? (docs.at(-1)?.id ?? null) : null }
+  })
+
   app.get('/api/docs/:id/links', docRoute, async (request: DocRequest, reply) => {
     if (!(await authorize(request, reply, 'edit'))) return reply
     const meta = await store.getMeta(request.params.id)
@@ -111,9 +191,12 @@ export function registerApi(app: FastifyInstance, { store, registry, access, sse
 
 /** `Authorization: Bearer <token>`, else `?k=<token>` (what links and EventSource can carry). */
 function tokenOf(request: DocRequest): string | null {
+  return bearerOf(request) ?? request.query.k ?? null
+}
+
+function bearerOf(request: FastifyRequest): string | null {
   const header = request.headers.authorization
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim()
-  return request.query.k ?? null
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : null
 }
 
 /** 72 random bits, URL-safe: unguessable, so an id alone grants nothing and leaks nothing. */

@@ -37,6 +37,8 @@ export interface ListedDoc {
 }
 
 export interface DocStore {
+  /** Open and serving: false once closing starts (readiness, SPEC R53). */
+  readonly isOpen: boolean
   /** Creates an empty document record with its link key; resolves false if it already exists. */
   create(docId: string, linkKey: string): Promise<boolean>
   /** Replaces the document's link key (reset links). Rejects if the document does not exist. */

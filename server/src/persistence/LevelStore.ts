@@ -65,6 +65,10 @@ export class LevelStore implements DocStore {
     return this.#db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
   }
 
+  get isOpen(): boolean {
+    return this.#db.status === 'open'
+  }
+
   create(docId: string, linkKey: string): Promise<boolean> {
     return this.#serialize(async () => {
       if (await this.#readMeta(docId)) return false

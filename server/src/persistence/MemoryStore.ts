@@ -9,9 +9,14 @@ interface MemoryDoc {
 export class MemoryStore implements DocStore {
   readonly #docs = new Map<string, MemoryDoc>()
   readonly #now: () => number
+  #isOpen = true
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now
+  }
+
+  get isOpen(): boolean {
+    return this.#isOpen
   }
 
   create(docId: string, linkKey: string): Promise<boolean> {
@@ -68,6 +73,7 @@ export class MemoryStore implements DocStore {
   }
 
   close(): Promise<void> {
+    this.#isOpen = false
     return Promise.resolve()
   }
 }

@@ -30,6 +30,11 @@ export interface LongPollOptions {
   /** A session with no request for this long expires and its presence is removed (R25). */
   readonly idleTimeoutMs: number
   readonly log: TransportLog
+  /**
+   * A session opened; `isFallback` when the client says it fell back from WebSocket or SSE
+   * (`fallback=1`, SPEC R26) — for metrics (R51).
+   */
+  readonly onOpened?: (opened: { readonly role: 'edit' | 'view'; readonly isFallback: boolean }) => void
 }
 
 export interface LongPollTransport {
@@ -194,7 +199,17 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
     poll.session.onClose((reason) => {
       sessions.delete(poll.id)
       tombstones.set(poll.id, { reason, at: Date.now() })
-      options.log.info({ docId: poll.docId, session: poll.id, reason: reason.text }, 'connection closed')
+      options.log.info(
+        {
+          docId: poll.docId,
+          session: poll.id,
+          role: poll.session.role,
+          transport: 'longpoll',
+          code: reason.code,
+          reason: reason.text,
+        },
+        'connection closed',
+      )
     })
   }
 
@@ -247,10 +262,12 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
         )
         track(poll)
         poll.session.onClose(admission.release)
+        const isFallback = request.query['fallback'] === '1'
         options.log.info(
-          { docId: poll.docId, session: poll.id, role: access.role, transport: 'longpoll' },
+          { docId: poll.docId, session: poll.id, role: access.role, transport: 'longpoll', isFallback },
           'connection opened',
         )
+        options.onOpened?.({ role: access.role, isFallback })
         return reply.code(201).send({
           sessionId: poll.id,
           pollTimeoutMs: options.pollTimeoutMs,

@@ -121,12 +121,25 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     const heartbeat = setInterval(() => response.write(': ping\n\n'), options.heartbeatMs)
     options.log.info({ docId, session: session.id, role: 'view', transport: 'sse' }, 'connection opened')
 
+    // Why the stream ended: the reason the server ended it with, else the client went away.
+    let endedWith: CloseReason = CLOSE_REASONS.normal
+    session.onClose((reason) => (endedWith = reason))
     response.on('close', () => {
       clearInterval(heartbeat)
       sessions.delete(session)
       connection.close()
       session.close(CLOSE_REASONS.normal)
-      options.log.info({ docId, session: session.id }, 'connection closed')
+      options.log.info(
+        {
+          docId,
+          session: session.id,
+          role: 'view',
+          transport: 'sse',
+          code: endedWith.code,
+          reason: endedWith.text,
+        },
+        'connection closed',
+      )
     })
     response.on('error', () => undefined)
   }

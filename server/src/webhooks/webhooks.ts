@@ -67,6 +67,8 @@ export interface WebhooksOptions {
 export interface Webhooks {
   /** Mounts `/api/webhooks…` and `/api/docs/:id/webhooks…` (docs/PROTOCOL.md §9.2). */
   register(app: FastifyInstance): void
+  /** Deliveries waiting to be sent, over all endpoints (a gauge, SPEC R51). */
+  readonly pendingDeliveries: number
   /**
    * Stops sending (aborted attempts stay pending, same id) and waits for outbox writes. Call
    * after the registry has flushed (so the last edits' events are in) and before the store closes.
@@ -130,6 +132,11 @@ export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks
 
   let closing: Promise<void> | null = null
   return {
+    get pendingDeliveries() {
+      let count = 0
+      for (const endpoint of endpoints.all()) count += endpoints.pending(endpoint.id)
+      return count
+    },
     register(app) {
       registerWebhookRoutes(app, {
         service,

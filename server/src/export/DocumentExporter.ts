@@ -1,0 +1,67 @@
+import { DOC_FRAGMENT } from '@tandem/shared'
+import { getSchema, type Extensions, type JSONContent } from '@tiptap/core'
+import { generateHTML } from '@tiptap/html/server'
+import { MarkdownManager } from '@tiptap/markdown'
+import type { Schema } from '@tiptap/pm/model'
+import { StarterKit } from '@tiptap/starter-kit'
+import { yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
+import * as Y from 'yjs'
+import { documentText } from '../core/documentText.ts'
+import type { ExportFormat } from './formats.ts'
+
+/**
+ * The editor's schema: the same extensions as client/src/editor/CollaborativeEditor.tsx, minus
+ * those that add no nodes or marks (Collaboration, CollaborationCaret). Change both together, or
+ * exports drop what the editor shows.
+ */
+export function editorExtensions(): Extensions {
+  return [StarterKit.configure({ undoRedo: false })]
+}
+
+/**
+ * Renders a document the way the editor shows it (SPEC R54), with Tiptap's own serializers:
+ * `generateHTML` for HTML, `@tiptap/markdown` for Markdown, ProseMirror's JSON for Tiptap JSON.
+ */
+export class DocumentExporter {
+  readonly #extensions: Extensions
+  readonly #schema: Schema
+  readonly #markdown: MarkdownManager
+
+  constructor(extensions: Extensions = editorExtensions()) {
+    this.#extensions = extensions
+    this.#schema = getSchema(extensions)
+    this.#markdown = new MarkdownManager({ extensions })
+  }
+
+  /**
+   * Tiptap JSON of the document. Converted from a copy: y-tiptap deletes elements the schema
+   * rejects from the Y.Doc it reads, and an export (a viewer may ask for one) must never change
+   * the live document (R20).
+   */
+  toJSON(doc: Y.Doc): JSONContent {
+    const copy = new Y.Doc()
+    try {
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+      return yXmlFragmentToProseMirrorRootNode(
+        copy.getXmlFragment(DOC_FRAGMENT),
+        this.#schema,
+      ).toJSON() as JSONContent
+    } finally {
+      copy.destroy()
+    }
+  }
+
+  render(doc: Y.Doc, format: ExportFormat): string {
+    switch (format) {
+      case 'json':
+        return JSON.stringify(this.toJSON(doc))
+      case 'html':
+        return generateHTML(this.toJSON(doc), this.#extensions)
+      case 'markdown':
+        return this.#markdown.serialize(this.toJSON(doc))
+      case 'text':
+        // The same lines as GET /api/docs/:id/text (R16).
+        return documentText(doc)
+    }
+  }
+}
