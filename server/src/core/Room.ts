@@ -90,6 +90,8 @@ export class Room {
   #isBroken = false
   /** Editors' updates waiting for content the document lacks (R31). */
   readonly #waiting = new WaitingUpdates()
+  /** The whole document as a step 2 frame, encoded once for every joiner until it changes. */
+  #fullStateFrame: Uint8Array | null = null
 
   constructor(
     readonly docId: string,
@@ -182,9 +184,7 @@ export class Room {
     this.#peers.set(peer, state)
     if (peer.resumeFrom) {
       try {
-        peer.send(
-          encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, peer.resumeFrom) }),
-        )
+        peer.send(this.#step2For(peer.resumeFrom))
       } catch {
         this.#reject(peer, CLOSE_REASONS.malformedMessage)
         return
@@ -254,9 +254,7 @@ export class Room {
         // A state vector names each client once; megabytes of it are an attack on memory (R31).
         if (message.stateVector.byteLength > MAX_STATE_VECTOR_BYTES)
           throw new ProtocolError('state vector too large')
-        peer.send(
-          encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }),
-        )
+        peer.send(this.#step2For(message.stateVector))
         return
       case 'sync-step2':
       case 'sync-update': {
@@ -418,6 +416,18 @@ export class Room {
     return true
   }
 
+  /**
+   * The step 2 answering a state vector. A new client (empty state vector) gets the cached frame
+   * of the whole document: joining a large document costs no encoding while it is unchanged.
+   */
+  #step2For(stateVector: Uint8Array): Uint8Array {
+    if (stateVector.byteLength === 1 && stateVector[0] === 0) {
+      this.#fullStateFrame ??= encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc) })
+      return this.#fullStateFrame
+    }
+    return encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, stateVector) })
+  }
+
   /** Bytes of updates waiting for missing dependencies: the room's, and any Yjs kept itself. */
   #waitingBytes(): number {
     const { pendingStructs, pendingDs } = this.doc.store
@@ -517,6 +527,7 @@ export class Room {
   }
 
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    this.#fullStateFrame = null
     if (this.#capture) {
       this.#capture.push([update, origin])
       return

@@ -39,6 +39,9 @@ export interface WebSocketTransport {
 export const WEBSOCKET_PATH_PREFIX = '/ws/'
 /** How long a socket over its message budget is not read. */
 const PAUSE_MS = 50
+/** Bytes a socket may hold unsent before the session waits for its writes to complete. */
+const SOCKET_BUFFER_MARK = 64 * 1024
+const SEND_OPTIONS = { binary: true } as const
 
 /**
  * `/ws/<docId>`: the y-websocket wire protocol over binary frames (docs/PROTOCOL.md §2). A thin
@@ -72,10 +75,18 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       identity,
       {
         write(frames, done) {
+          // While the socket keeps up, frames go straight to it and the session may send more at
+          // once; past the mark, the session queues (and counts, R9) until this write is out.
+          const isKeepingUp = ws.bufferedAmount < SOCKET_BUFFER_MARK
           const last = frames.length - 1
-          frames.forEach((frame, index) =>
-            ws.send(frame, { binary: true }, index === last ? () => done() : undefined),
-          )
+          for (let index = 0; index <= last; index++) {
+            ws.send(
+              frames[index] as Uint8Array,
+              SEND_OPTIONS,
+              index === last && !isKeepingUp ? done : undefined,
+            )
+          }
+          if (isKeepingUp) done()
         },
         end(reason) {
           if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(reason.code, reason.text)
