@@ -165,7 +165,9 @@ export class ConfigError extends Error {
 }
 
 /** Parses an environment; throws ConfigError naming every bad variable. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(given: Record<string, string | undefined>): Config {
+  // An empty variable is an unset one: compose files pass optional settings as `${VAR:-}`.
+  const env = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== ''))
   const result = envSchema.safeParse(env)
   const problems = result.success
     ? []

@@ -18,6 +18,23 @@ describe('config', () => {
     }
   })
 
+  it('[R14][R50] an empty variable counts as unset (compose passes optional ones as ${VAR:-})', () => {
+    const config = parseConfig({
+      ADMIN_API_KEY: '',
+      LINK_SECRET: '',
+      PUBLIC_URL: '',
+      METRICS_PORT: '',
+      PORT: '',
+    })
+    expect(config).toMatchObject({
+      adminApiKey: null,
+      linkSecret: null,
+      publicUrl: '',
+      metricsPort: null,
+      port: 1234,
+    })
+  })
+
   it('[R14] README documents every variable config.ts reads', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
     for (const name of Object.keys(ENV_DOCS)) expect(readme, name).toContain(`\`${name}\``)
