@@ -139,7 +139,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       if (!url.pathname.startsWith(WEBSOCKET_PATH_PREFIX)) return false
       const docId = decodeURIComponentSafe(url.pathname.slice(WEBSOCKET_PATH_PREFIX.length)) ?? ''
       // The socket may die while the token is checked; that must not become an uncaught error.
-      socket.on('error', () => undefined)
+      // A module-level listener: a closure here would keep this request alive with the socket.
+      socket.on('error', ignoreError)
       const admission = options.admit(request)
       if (!admission.ok) {
         rejectUpgrade(socket, admission.reason)
@@ -184,7 +185,7 @@ export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
   if (socket.destroyed) return
   const body = JSON.stringify({ error: reason.text, code: reason.code })
   const retryAfter = retryAfterSeconds(reason)
-  socket.on('error', () => undefined)
+  socket.on('error', ignoreError)
   socket.end(
     `HTTP/1.1 ${reason.status} ${reason.text}\r\n` +
       'Content-Type: application/json\r\n' +
@@ -194,6 +195,8 @@ export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
       body,
   )
 }
+
+function ignoreError(): void {}
 
 function toUint8Array(data: RawData): Uint8Array {
   const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
