@@ -164,4 +164,20 @@ describe('content exports', () => {
     expect(editorDoc.getXmlFragment(DOC_FRAGMENT).get(0)).toBeInstanceOf(Y.XmlElement)
     expect((editorDoc.getXmlFragment(DOC_FRAGMENT).get(0) as Y.XmlElement).nodeName).toBe('script')
   })
+
+  it('[R54] HTML exports drop script URLs from links', async () => {
+    const { server, doc, editorDoc } = await documentWithContent()
+    const paragraph = new Y.XmlElement('paragraph')
+    const linked = new Y.XmlText()
+    linked.insert(0, 'click me', { link: { href: 'javascript:alert(document.cookie)' } })
+    paragraph.insert(0, [linked])
+    editorDoc.getXmlFragment(DOC_FRAGMENT).insert(0, [paragraph])
+    await eventually(async () => {
+      const html = await (
+        await fetch(`${server.url}/api/docs/${doc.id}/content?format=html&k=${doc.viewToken}`)
+      ).text()
+      expect(html).toContain('click me</a>')
+      expect(html).not.toContain('javascript:')
+    })
+  })
 })
