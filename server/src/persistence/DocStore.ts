@@ -10,6 +10,8 @@ export interface DocMeta {
   readonly storedBytes: number
   /** Number of stored updates since the last compaction. */
   readonly logLength: number
+  /** Bytes of the entry the last compaction wrote (absent before the first). */
+  readonly compactedBytes?: number
   /** Monotonic count of updates ever appended; a cheap version number. */
   readonly version: number
   /**

@@ -130,7 +130,7 @@ export class LevelStore implements DocStore {
       // Only after the batch is durable does the cache move on; a failed batch leaves it as it was.
       for (const [docId, meta] of metas) {
         this.#metaCache.set(docId, meta)
-        if (meta.logLength >= this.#options.compactAfterEntries) void this.#compactLater(docId)
+        if (isDueForCompaction(meta, this.#options.compactAfterEntries)) void this.#compactLater(docId)
       }
     })
   }
@@ -156,7 +156,12 @@ export class LevelStore implements DocStore {
       })
       const merged = Y.encodeStateAsUpdate(doc)
       doc.destroy()
-      const compacted: DocMeta = { ...meta, storedBytes: merged.byteLength, logLength: 1 }
+      const compacted: DocMeta = {
+        ...meta,
+        storedBytes: merged.byteLength,
+        logLength: 1,
+        compactedBytes: merged.byteLength,
+      }
       const ops: BatchOp[] = keys.slice(0, -1).map((key) => ({ type: 'del', sublevel: this.#log, key }))
       ops.push({ type: 'put', sublevel: this.#log, key: lastKey, value: merged })
       ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: compacted })
@@ -230,4 +235,15 @@ function logRange(docId: string): { gte: string; lt: string } {
 function isLockError(error: unknown): boolean {
   const cause = error instanceof Error ? (error as Error & { cause?: { code?: string } }).cause : undefined
   return cause?.code === 'LEVEL_LOCKED'
+}
+
+/**
+ * A log is compacted once it has `afterEntries` entries and has grown by half the size of the
+ * last compaction: a large document is re-encoded after a proportionate amount of new edits, not
+ * every few hundred keystrokes, so the work stays linear in what is written (issue 6).
+ */
+function isDueForCompaction(meta: DocMeta, afterEntries: number): boolean {
+  if (meta.logLength < afterEntries) return false
+  const compacted = meta.compactedBytes ?? 0
+  return (meta.storedBytes - compacted) * 2 >= compacted
 }
