@@ -46,7 +46,7 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(256),
-  MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(1000),
+  MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(10_000),
   WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
