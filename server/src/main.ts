@@ -10,7 +10,7 @@ import type { Config } from './config.ts'
 import { DocumentEvents } from './core/events.ts'
 import { Persister } from './core/Persister.ts'
 import { RoomRegistry } from './core/RoomRegistry.ts'
-import { DocumentExporter } from './export/DocumentExporter.ts'
+import type { DocumentExporter } from './export/DocumentExporter.ts'
 import { registerApi } from './http/api.ts'
 import { registerErrorHandler, sendReason } from './http/errors.ts'
 import { registerHealth } from './http/health.ts'
@@ -195,6 +195,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     webhookQueueDepth: () => webhooks?.pendingDeliveries ?? null,
   })
 
+  // Loaded on the first export, not at startup: it is most of the server's baseline memory (R29).
+  let exporter: Promise<DocumentExporter> | null = null
   const openStoreForHealth = store
   registerHealth(app, () => !isShuttingDown && openStoreForHealth.isOpen)
   registerApi(app, {
@@ -203,7 +205,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     access,
     sse,
     events,
-    exporter: new DocumentExporter(),
+    exporter: () =>
+      (exporter ??= import('./export/DocumentExporter.ts').then((module) => new module.DocumentExporter())),
     adminApiKey: config.adminApiKey,
   })
   webhooks?.register(app)

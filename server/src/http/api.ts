@@ -20,7 +20,8 @@ export interface ApiDeps {
   readonly access: Access
   readonly sse: SseTransport
   readonly events: DocumentEvents
-  readonly exporter: DocumentExporter
+  /** The exporter, loaded on first use: Tiptap, its schema and happy-dom weigh ~80 MB of RSS. */
+  readonly exporter: () => Promise<DocumentExporter>
   /** ADMIN_API_KEY: lists documents and acts on any of them (R55, R56); null: no admin. */
   readonly adminApiKey: string | null
 }
@@ -124,7 +125,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const negotiated = negotiateFormat(request.query.format, request.headers.accept)
     if (!negotiated.ok) return sendReason(reply, CLOSE_REASONS.malformedMessage)
     const { format } = negotiated
-    const body = await registry.read(request.params.id, (room) => exporter.render(room.doc, format))
+    const rendering = await exporter()
+    const body = await registry.read(request.params.id, (room) => rendering.render(room.doc, format))
     reply
       .header('Vary', 'Accept')
       .header('Cache-Control', 'no-store')
