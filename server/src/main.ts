@@ -160,6 +160,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxQueuedBytes: config.maxQueuedBytes,
     pingIntervalMs: config.wsPingIntervalMs,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
+    intake: persister,
     log: app.log,
   })
 

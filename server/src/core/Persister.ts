@@ -1,5 +1,5 @@
 import type { AppendEntry, DocStore } from '../persistence/DocStore.ts'
-import type { Disposer } from './types.ts'
+import type { Disposer, Intake } from './types.ts'
 
 export type PersistStatus = 'ok' | 'failing'
 
@@ -10,6 +10,8 @@ export interface PersisterOptions {
   readonly onError?: (error: unknown, attempt: number) => void
   /** Told after every write attempt of a group commit (metrics); never changes the outcome. */
   readonly onBatch?: (batch: BatchReport) => void
+  /** Updates not yet durable at which the server stops reading editors (R29); default 10,000. */
+  readonly maxBacklog?: number
 }
 
 export interface BatchReport {
@@ -19,6 +21,8 @@ export interface BatchReport {
   readonly durationMs: number
   readonly isWritten: boolean
 }
+
+const DEFAULT_MAX_BACKLOG = 2_000
 
 type LoopState = { readonly kind: 'idle' } | { readonly kind: 'scheduled' } | { readonly kind: 'writing' }
 
@@ -32,7 +36,7 @@ interface Pending extends AppendEntry {
  * when the batch holding it is written. A failed batch is retried, before anything newer, until it
  * succeeds: nothing is dropped and no ticket resolves early (R8, STYLE.md 5).
  */
-export class Persister {
+export class Persister implements Intake {
   #pending: Pending[] = []
   #lastTicket = 0
   #durableTicket = 0
@@ -43,6 +47,8 @@ export class Persister {
   readonly #statusListeners = new Set<(status: PersistStatus) => void>()
   /** Ends the current retry delay early (on close). */
   #wake: (() => void) | null = null
+  #isOverloaded = false
+  readonly #relievedListeners = new Set<() => void>()
 
   constructor(
     private readonly store: DocStore,
@@ -58,10 +64,24 @@ export class Persister {
     return this.#lastTicket - this.#durableTicket
   }
 
+  /**
+   * Whether more is waiting to be written than the store keeps up with: transports stop reading
+   * input until `onRelieved`, so memory holds a bounded backlog and intake follows the disk (R29).
+   */
+  get isOverloaded(): boolean {
+    return this.#isOverloaded
+  }
+
+  onRelieved(listener: () => void): Disposer {
+    this.#relievedListeners.add(listener)
+    return () => this.#relievedListeners.delete(listener)
+  }
+
   /** Queues an update for the next group commit; returns its ticket. */
   enqueue(docId: string, update: Uint8Array): number {
     const ticket = ++this.#lastTicket
     this.#pending.push({ docId, update, ticket })
+    if (this.backlog >= this.#maxBacklog) this.#isOverloaded = true
     if (this.#state.kind === 'idle') {
       this.#state = { kind: 'scheduled' }
       setImmediate(() => void this.#run())
@@ -139,8 +159,16 @@ export class Persister {
     })
   }
 
+  get #maxBacklog(): number {
+    return this.options.maxBacklog ?? DEFAULT_MAX_BACKLOG
+  }
+
   #markDurable(ticket: number): void {
     this.#durableTicket = ticket
+    if (this.#isOverloaded && this.backlog <= this.#maxBacklog / 2) {
+      this.#isOverloaded = false
+      for (const listener of this.#relievedListeners) listener()
+    }
     for (const [waiting, resolvers] of this.#waiters) {
       if (waiting > ticket) continue
       this.#waiters.delete(waiting)

@@ -41,3 +41,10 @@ export function isOrigin(value: unknown): value is Origin {
 
 /** A subscription's undo. Owners keep a list and run it on destroy (STYLE.md 10). */
 export type Disposer = () => void
+
+/** Whether the server should read more input now (R29); transports pause their readers if not. */
+export interface Intake {
+  readonly isOverloaded: boolean
+  /** Called once the backlog went back down; paused readers resume. */
+  onRelieved(listener: () => void): Disposer
+}

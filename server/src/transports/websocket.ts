@@ -8,6 +8,7 @@ import { retryAfterSeconds, type Admit } from '../http/limits.ts'
 import type { RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session, type SessionIdentity } from '../core/Session.ts'
 import { TokenBucket } from '../core/TokenBucket.ts'
+import type { Intake } from '../core/types.ts'
 
 export interface WebSocketTransportOptions {
   readonly registry: RoomRegistry
@@ -21,6 +22,8 @@ export interface WebSocketTransportOptions {
   readonly pingIntervalMs: number
   /** Inbound messages per second one socket may send; beyond the burst, reading pauses (R29). */
   readonly maxMessagesPerSecond: number
+  /** While it is overloaded, no socket is read (R29). */
+  readonly intake: Intake
   readonly log: TransportLog
 }
 
@@ -39,6 +42,13 @@ export interface WebSocketTransport {
 export const WEBSOCKET_PATH_PREFIX = '/ws/'
 /** How long a socket over its message budget is not read. */
 const PAUSE_MS = 50
+/**
+ * Event-loop time the messages of one socket may take: a quarter of a core on average, a second
+ * at once. Inputs that are cheap to send and dear to apply (a Yjs update that makes the document
+ * walk thousands of concurrent items) slow their sender down, not everyone (R29).
+ */
+const WORK_MS_PER_SECOND = 250
+const WORK_BURST_MS = 1_000
 /** Bytes a socket may hold unsent before the session waits for its writes to complete. */
 const SOCKET_BUFFER_MARK = 64 * 1024
 const SEND_OPTIONS = { binary: true } as const
@@ -67,6 +77,13 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     }
   }, options.pingIntervalMs)
   pinger.unref()
+  /** Sockets not read until the intake is relieved; each resumes unless its own budget holds it. */
+  const waitingForIntake = new Map<WebSocket, () => void>()
+  const stopIntakeListener = options.intake.onRelieved(() => {
+    const resumers = [...waitingForIntake.values()]
+    waitingForIntake.clear()
+    for (const resume of resumers) resume()
+  })
 
   function accept(ws: WebSocket, docId: string, identity: SessionIdentity, release: () => void): void {
     alive.add(ws)
@@ -102,23 +119,36 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       'connection opened',
     )
 
-    // Backpressure, not disconnection: a client sending faster than its budget is simply read
-    // more slowly (TCP pushes back on it), so it cannot monopolise the event loop (R29).
-    const budget = new TokenBucket(options.maxMessagesPerSecond * 2, options.maxMessagesPerSecond)
-    let isPaused = false
+    // Backpressure, not disconnection: a client sending faster than its budgets is simply read
+    // more slowly (TCP pushes back on it), so it cannot monopolise the event loop (R29): at most
+    // so many messages, and so much of the server's time spent on them, per second.
+    const messageBudget = new TokenBucket(options.maxMessagesPerSecond * 2, options.maxMessagesPerSecond)
+    const timeBudget = new TokenBucket(WORK_BURST_MS, WORK_MS_PER_SECOND)
+    let isOverBudget = false
+    const resumeIfFree = (): void => {
+      if (!isOverBudget && !waitingForIntake.has(ws) && ws.readyState === ws.OPEN) ws.resume()
+    }
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
         session.close(CLOSE_REASONS.malformedMessage)
         return
       }
+      const startedAt = performance.now()
       connection.receive(toUint8Array(data))
-      if (!isPaused && !budget.take(Date.now())) {
-        isPaused = true
+      const workMs = performance.now() - startedAt
+      const now = Date.now()
+      const isWithinBudget = messageBudget.take(now) && timeBudget.charge(now, workMs)
+      if (!isOverBudget && !isWithinBudget) {
+        isOverBudget = true
         ws.pause()
         setTimeout(() => {
-          isPaused = false
-          if (ws.readyState === ws.OPEN) ws.resume()
+          isOverBudget = false
+          resumeIfFree()
         }, PAUSE_MS).unref()
+      }
+      if (options.intake.isOverloaded && !waitingForIntake.has(ws)) {
+        waitingForIntake.set(ws, resumeIfFree)
+        ws.pause()
       }
     })
     ws.on('error', (error) => {
@@ -126,6 +156,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       options.log.warn({ docId, session: session.id, err: error.message }, 'websocket error')
     })
     ws.on('close', (code: number) => {
+      waitingForIntake.delete(ws)
       release()
       connection.close()
       session.close(CLOSE_REASONS.normal)
@@ -174,6 +205,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     },
     close(reason) {
       clearInterval(pinger)
+      stopIntakeListener()
       for (const ws of wss.clients) ws.close(reason.code, reason.text)
       wss.close()
     },
