@@ -9,7 +9,7 @@ class GatedStore extends MemoryStore {
   #gate: Promise<void> = Promise.resolve()
   #open: () => void = () => undefined
 
-  close(): void {
+  hold(): void {
     this.#gate = new Promise((resolve) => (this.#open = resolve))
   }
 
@@ -29,7 +29,7 @@ describe('intake follows the disk', () => {
     const persister = new Persister(store, { retryDelayMs: 1, maxRetryDelayMs: 1, maxBacklog: 100 })
     let relieved = 0
     persister.onRelieved(() => (relieved += 1))
-    store.close()
+    store.hold()
     for (let i = 0; i < 99; i++) persister.enqueue('doc', Uint8Array.of(i))
     expect(persister.isOverloaded).toBe(false)
     const last = persister.enqueue('doc', Uint8Array.of(1))

@@ -77,14 +77,38 @@ describe('Room', () => {
     expect(copy.getText('t').toString()).toBe('hello')
   })
 
-  it('[R1] fans an update out to every other peer with the same bytes, not back to the sender', () => {
+  it('[R1] fans an update out to every other peer with the same bytes, not back to the sender', async () => {
     const { room } = setup()
     const [a, b, c] = [new RecordingPeer('a'), new RecordingPeer('b'), new RecordingPeer('c')]
     for (const peer of [a, b, c]) room.add(peer)
     room.receive(a, frame({ type: 'sync-update', update: updateFrom('x') }))
+    await vi.waitFor(() => expect(b.of('sync-update')).toHaveLength(1))
+    expect(a.of('sync-update')).toHaveLength(0)
+    expect(c.of('sync-update')[0]?.update).toEqual(b.of('sync-update')[0]?.update)
+  })
+
+  it('[R1] updates applied in one event-loop turn go out as one merged update', async () => {
+    const { room } = setup()
+    const [a, b, c] = [new RecordingPeer('a'), new RecordingPeer('b'), new RecordingPeer('c')]
+    for (const peer of [a, b, c]) room.add(peer)
+    const docA = new Y.Doc()
+    room.receive(a, frame({ type: 'sync-update', update: updateFrom('1', docA) }))
+    room.receive(a, frame({ type: 'sync-update', update: updateFrom('2', docA) }))
+    await vi.waitFor(() => expect(c.of('sync-update')).toHaveLength(1))
+    // One author: everyone else gets one frame holding both; the author gets nothing back.
     expect(a.of('sync-update')).toHaveLength(0)
     expect(b.of('sync-update')).toHaveLength(1)
-    expect(c.of('sync-update')[0]?.update).toEqual(b.of('sync-update')[0]?.update)
+    const replica = new Y.Doc()
+    Y.applyUpdate(replica, c.of('sync-update')[0]?.update ?? new Uint8Array())
+    expect(replica.getText('t').toString()).toBe(room.doc.getText('t').toString())
+    // Two authors in one turn: one frame for everyone, authors included (Yjs ignores what it has).
+    room.receive(a, frame({ type: 'sync-update', update: updateFrom('3', docA) }))
+    room.receive(b, frame({ type: 'sync-update', update: updateFrom('4') }))
+    await vi.waitFor(() => expect(c.of('sync-update')).toHaveLength(2))
+    expect(a.of('sync-update')).toHaveLength(1)
+    expect(b.of('sync-update')).toHaveLength(2)
+    Y.applyUpdate(replica, c.of('sync-update')[1]?.update ?? new Uint8Array())
+    expect(replica.getText('t').toString()).toBe(room.doc.getText('t').toString())
   })
 
   it('[R6][R7] acks an update as saved only after its group commit is written', async () => {

@@ -92,6 +92,9 @@ export class Room {
   readonly #waiting = new WaitingUpdates()
   /** The whole document as a step 2 frame, encoded once for every joiner until it changes. */
   #fullStateFrame: Uint8Array | null = null
+  /** Updates applied during this turn of the event loop, broadcast together after it. */
+  #outgoing: Array<{ readonly update: Uint8Array; readonly from: Peer | null }> = []
+  #isFlushScheduled = false
 
   constructor(
     readonly docId: string,
@@ -533,16 +536,39 @@ export class Room {
       return
     }
     if (this.#isBroken) return
-    // Encoded once, the same bytes go to every other peer.
-    const frame = encodeMessage({ type: 'sync-update', update })
     const from = isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null
-    for (const peer of this.#peers.keys()) if (peer !== from) peer.send(frame)
+    this.#outgoing.push({ update, from })
+    if (!this.#isFlushScheduled) {
+      this.#isFlushScheduled = true
+      setImmediate(this.#flushOutgoing)
+    }
     if (!(isOrigin(origin) && origin.kind === 'store')) {
       this.#lastTicket = this.persister.enqueue(this.docId, update)
     }
   }
 
+  /**
+   * Sends what this turn applied, once the turn's input has been read: one update alone as it
+   * is, several merged into one (a server that falls behind catches up with fewer, larger
+   * frames). Encoded once, the same bytes go to every peer; only a sole author is skipped.
+   */
+  readonly #flushOutgoing = (): void => {
+    this.#isFlushScheduled = false
+    const outgoing = this.#outgoing
+    if (outgoing.length === 0) return
+    this.#outgoing = []
+    if (this.#isBroken) return
+    const first = outgoing[0] as (typeof outgoing)[number]
+    const update =
+      outgoing.length === 1 ? first.update : Y.mergeUpdates(outgoing.map((entry) => entry.update))
+    const from = outgoing.every((entry) => entry.from === first.from) ? first.from : null
+    const frame = encodeMessage({ type: 'sync-update', update })
+    for (const peer of this.#peers.keys()) if (peer !== from) peer.send(frame)
+  }
+
   readonly #onAwarenessUpdate = ({ added, updated, removed }: AwarenessChange): void => {
+    // Presence may point into content broadcast in this turn: that content goes first.
+    this.#flushOutgoing()
     const changed = added.concat(updated, removed)
     const frame = encodeMessage({
       type: 'awareness',

@@ -31,6 +31,10 @@ type SessionState =
   | { readonly kind: 'writing' }
   | { readonly kind: 'closed'; readonly reason: CloseReason }
 
+/** Shared: a broadcast to hundreds of sessions allocates no state objects. */
+const IDLE: SessionState = { kind: 'idle' }
+const WRITING: SessionState = { kind: 'writing' }
+
 /**
  * A Peer that owns its outbound queue. Frames queue while the outlet is busy and go out together
  * on the next write, so a slow socket gets fewer, larger writes; past `maxQueuedBytes` the client
@@ -39,7 +43,7 @@ type SessionState =
 export class Session implements Peer {
   #queue: Uint8Array[] = []
   #queuedBytes = 0
-  #state: SessionState = { kind: 'idle' }
+  #state: SessionState = IDLE
   readonly #closeListeners = new Set<(reason: CloseReason) => void>()
 
   readonly id: string
@@ -75,7 +79,7 @@ export class Session implements Peer {
       case 'closed':
         return
       case 'idle':
-        this.#state = { kind: 'writing' }
+        this.#state = WRITING
         this.#write([frame])
         return
       case 'writing':
@@ -104,7 +108,7 @@ export class Session implements Peer {
   readonly #onWritten = (): void => {
     if (this.#state.kind !== 'writing') return
     if (this.#queue.length === 0) {
-      this.#state = { kind: 'idle' }
+      this.#state = IDLE
       return
     }
     const frames = this.#queue

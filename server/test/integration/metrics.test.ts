@@ -45,9 +45,12 @@ describe('metrics', () => {
           .join('\n'),
     )
     expect(metrics.value('tandem_connections', { transport: 'websocket', role: 'edit' })).toBe(2)
-    // Five keystrokes, five updates in; each reached the one other client.
+    // Five keystrokes, five updates in; they reached the one other client in at most five frames
+    // (updates applied in one event-loop turn are broadcast as one, SPEC R1).
     expect(metrics.value('tandem_updates_received_total', { transport: 'websocket' })).toBe(5)
-    expect(metrics.value('tandem_updates_broadcast_total', { transport: 'websocket' })).toBe(5)
+    const broadcast = metrics.value('tandem_updates_broadcast_total', { transport: 'websocket' })
+    expect(broadcast).toBeGreaterThanOrEqual(1)
+    expect(broadcast).toBeLessThanOrEqual(5)
     expect(metrics.value('tandem_rooms_loaded')).toBe(1)
     expect(metrics.value('tandem_rooms_dirty')).toBe(0)
     expect(metrics.value('tandem_persist_batch_entries_sum')).toBe(5)
