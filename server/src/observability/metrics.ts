@@ -25,6 +25,7 @@ export class Metrics {
   readonly #connections: Gauge<'transport' | 'role'>
   readonly #updatesReceived: Counter<'transport'>
   readonly #updatesBroadcast: Counter<'transport'>
+  readonly #children = new Map<Counter<'transport'>, Map<string, Counter.Internal>>()
   readonly #rejections: Counter<'reason'>
   readonly #fallbacks: Counter
   readonly #persistEntries: Histogram
@@ -115,11 +116,23 @@ export class Metrics {
     opened: (connection) => this.#connections.inc(labelsOf(connection)),
     closed: (connection) => this.#connections.dec(labelsOf(connection)),
     received: (connection, frame) => {
-      if (isSyncUpdate(frame)) this.#updatesReceived.inc({ transport: connection.transport })
+      if (isSyncUpdate(frame)) this.#child(this.#updatesReceived, connection.transport).inc()
     },
     sent: (connection, frame) => {
-      if (isSyncUpdate(frame)) this.#updatesBroadcast.inc({ transport: connection.transport })
+      if (isSyncUpdate(frame)) this.#child(this.#updatesBroadcast, connection.transport).inc()
     },
+  }
+
+  /**
+   * The counter of one transport, looked up once: `inc({ transport })` hashes its labels on every
+   * call, and `sent` runs once per recipient of every broadcast (issue 6).
+   */
+  #child(counter: Counter<'transport'>, transport: string): Counter.Internal {
+    let children = this.#children.get(counter)
+    if (!children) this.#children.set(counter, (children = new Map<string, Counter.Internal>()))
+    let child = children.get(transport)
+    if (!child) children.set(transport, (child = counter.labels(transport)))
+    return child
   }
 
   rejected(reason: CloseReason): void {
