@@ -95,13 +95,13 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
           // While the socket keeps up, frames go straight to it and the session may send more at
           // once; past the mark, the session queues (and counts, R9) until this write is out.
           const isKeepingUp = ws.bufferedAmount < SOCKET_BUFFER_MARK
+          const socket = openSocketOf(ws)
           const last = frames.length - 1
           for (let index = 0; index <= last; index++) {
-            ws.send(
-              frames[index] as Uint8Array,
-              SEND_OPTIONS,
-              index === last && !isKeepingUp ? done : undefined,
-            )
+            const frame = frames[index] as Uint8Array
+            const onWritten = index === last && !isKeepingUp ? done : undefined
+            if (socket) socket.write(websocketFrameOf(frame), onWritten)
+            else ws.send(frame, SEND_OPTIONS, onWritten)
           }
           if (isKeepingUp) done()
         },
@@ -229,6 +229,46 @@ export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
 }
 
 function ignoreError(): void {}
+
+/**
+ * The TCP socket under an open WebSocket, to write whole frames to (see websocketFrameOf); null
+ * if ws does not expose it or the socket is closing (ws.send then does the work, or drops).
+ */
+function openSocketOf(ws: WebSocket): Duplex | null {
+  if (ws.readyState !== ws.OPEN) return null
+  const socket = (ws as unknown as { _socket?: Duplex })._socket
+  return socket && !socket.destroyed && socket.writable ? socket : null
+}
+
+/** Frames already built, by the message they carry (a broadcast is one message object). */
+const builtFrames = new WeakMap<Uint8Array, Buffer>()
+
+/**
+ * A server's WebSocket frames are not masked (RFC 6455 §5.1), so a message's frame is the same
+ * bytes for every recipient: a broadcast builds it once and writes that buffer to every socket,
+ * where ws.send would build a header, wrap the payload and cork the socket per recipient. With
+ * permessage-deflate off, ws writes its own frames (pings, close) whole too, so frames never
+ * interleave. Binary, final, unfragmented (§5.2).
+ */
+function websocketFrameOf(message: Uint8Array): Buffer {
+  let frame = builtFrames.get(message)
+  if (frame) return frame
+  const length = message.byteLength
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10
+  frame = Buffer.allocUnsafe(headerLength + length)
+  frame[0] = 0x82
+  if (length < 126) frame[1] = length
+  else if (length < 65_536) {
+    frame[1] = 126
+    frame.writeUInt16BE(length, 2)
+  } else {
+    frame[1] = 127
+    frame.writeBigUInt64BE(BigInt(length), 2)
+  }
+  frame.set(message, headerLength)
+  builtFrames.set(message, frame)
+  return frame
+}
 
 function toUint8Array(data: RawData): Uint8Array {
   const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
