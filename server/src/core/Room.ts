@@ -169,9 +169,12 @@ export class Room {
     return { editors: editors.sort(), viewers: viewers.sort() }
   }
 
-  /** Closes every peer with `reason` (links were reset, document deleted). */
+  /** Closes every peer with `reason` (links were reset, document deleted): not a rejection. */
   closeAll(reason: CloseReason): void {
-    for (const peer of [...this.#peers.keys()]) this.#reject(peer, reason)
+    for (const peer of [...this.#peers.keys()]) {
+      this.remove(peer)
+      peer.close(reason)
+    }
   }
 
   add(peer: Peer): void {
