@@ -160,7 +160,10 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       release()
       connection.close()
       session.close(CLOSE_REASONS.normal)
-      options.log.info({ docId, session: session.id, code }, 'connection closed')
+      options.log.info(
+        { docId, session: session.id, role: session.role, transport: 'websocket', code },
+        'connection closed',
+      )
     })
   }
 
