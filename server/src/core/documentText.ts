@@ -12,10 +12,17 @@ export function documentText(doc: Y.Doc): string {
 
 function blockLines(node: Y.XmlFragment | Y.XmlElement): string[] {
   const children = node.toArray()
+  // The fragment is the doc node, which holds blocks only: text a hostile client put there is
+  // skipped, as the exports skip it (R54), rather than turning the whole document into one line.
+  if (!(node instanceof Y.XmlElement)) return blockChildren(children)
   const isTextBlock = children.some((child) => child instanceof Y.XmlText)
-  if (isTextBlock || (node instanceof Y.XmlElement && children.length === 0)) {
+  if (isTextBlock || children.length === 0) {
     return [children.map(inlineText).join('')]
   }
+  return blockChildren(children)
+}
+
+function blockChildren(children: ReadonlyArray<Y.XmlElement | Y.XmlText | Y.XmlHook>): string[] {
   return children.flatMap((child) => (child instanceof Y.XmlElement ? blockLines(child) : []))
 }
 

@@ -42,10 +42,14 @@ export class DocumentExporter {
     const copy = new Y.Doc()
     try {
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
-      return yXmlFragmentToProseMirrorRootNode(
-        copy.getXmlFragment(DOC_FRAGMENT),
-        this.#schema,
-      ).toJSON() as JSONContent
+      const fragment = copy.getXmlFragment(DOC_FRAGMENT)
+      // y-tiptap throws on a top-level child that is not an element (an XmlText a hostile client
+      // wrote): one such child would make every export of the document a 500.
+      copy.transact(() => {
+        for (let index = fragment.length - 1; index >= 0; index--)
+          if (!(fragment.get(index) instanceof Y.XmlElement)) fragment.delete(index, 1)
+      })
+      return yXmlFragmentToProseMirrorRootNode(fragment, this.#schema).toJSON() as JSONContent
     } finally {
       copy.destroy()
     }

@@ -4,7 +4,14 @@ import { prosemirrorJSONToYXmlFragment } from '@tiptap/y-tiptap'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { editorExtensions } from '../../src/export/DocumentExporter.ts'
-import { createDoc, eventually, ourClient, type CreatedDoc } from './support/clients.ts'
+import {
+  createDoc,
+  eventually,
+  ourClient,
+  stockClient,
+  whenStockSynced,
+  type CreatedDoc,
+} from './support/clients.ts'
 import { startTestServer, type TestServer } from './support/testServer.ts'
 
 /** What an editor produces: a heading, bold/italic/link marks, a bullet list and an ordered list. */
@@ -163,6 +170,24 @@ describe('content exports', () => {
     expect(await meta()).toBe(before)
     expect(editorDoc.getXmlFragment(DOC_FRAGMENT).get(0)).toBeInstanceOf(Y.XmlElement)
     expect((editorDoc.getXmlFragment(DOC_FRAGMENT).get(0) as Y.XmlElement).nodeName).toBe('script')
+  })
+
+  it('[R54] a top-level text node a hostile editor wrote does not break exports', async () => {
+    const server = await startTestServer()
+    const doc = await createDoc(server.url)
+    const editor = stockClient(server.wsUrl, doc.id, doc.editToken)
+    await whenStockSynced(editor)
+    const paragraph = new Y.XmlElement('paragraph')
+    paragraph.insert(0, [new Y.XmlText('kept paragraph')])
+    editor.doc.getXmlFragment(DOC_FRAGMENT).insert(0, [new Y.XmlText('x'), paragraph])
+    const get = (format: string) =>
+      fetch(`${server.url}/api/docs/${doc.id}/content?format=${format}&k=${doc.viewToken}`)
+    await eventually(async () => expect(await (await get('text')).text()).toContain('kept paragraph'))
+    for (const format of ['json', 'html', 'markdown', 'text']) {
+      const response = await get(format)
+      expect(response.status, format).toBe(200)
+      expect(await response.text(), format).toContain('kept paragraph')
+    }
   })
 
   it('[R54] HTML exports drop script URLs from links', async () => {
