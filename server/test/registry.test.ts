@@ -2,7 +2,8 @@ import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason } from '@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { Persister } from '../src/core/Persister.ts'
-import { RoomRegistry } from '../src/core/RoomRegistry.ts'
+import { Room } from '../src/core/Room.ts'
+import { RoomRegistry, RoomUnavailableError } from '../src/core/RoomRegistry.ts'
 import { Session } from '../src/core/Session.ts'
 import type { Peer } from '../src/core/types.ts'
 import type { AppendEntry } from '../src/persistence/DocStore.ts'
@@ -15,6 +16,20 @@ class FlakyStore extends MemoryStore {
     if (!this.isFailing) return super.append(entries)
     this.failures += 1
     return Promise.reject(new Error('EIO'))
+  }
+}
+
+/** A store whose loads wait until the test lets them through. */
+class HeldLoadStore extends MemoryStore {
+  #held: Array<() => void> = []
+  override load(docId: string): ReturnType<MemoryStore['load']> {
+    return new Promise<void>((resolve) => this.#held.push(resolve)).then(() => super.load(docId))
+  }
+  release(): void {
+    for (const resolve of this.#held.splice(0)) resolve()
+  }
+  get heldLoads(): number {
+    return this.#held.length
   }
 }
 
@@ -104,6 +119,71 @@ describe('RoomRegistry', () => {
     rooms.connect('fine', other)
     await vi.waitFor(() => expect(other.frames.length).toBeGreaterThan(0))
     expect(decodeMessage(other.frames[0] ?? new Uint8Array()).type).toBe('sync-step1')
+  })
+})
+
+describe('RoomRegistry delete (R55)', () => {
+  it('[R55] a join in flight is closed with the reason of what cut it off: 4404 delete, 4403 links reset', async () => {
+    for (const [cut, reason] of [
+      ['delete', CLOSE_REASONS.docNotFound],
+      ['links reset', CLOSE_REASONS.forbidden],
+    ] as const) {
+      const store = new HeldLoadStore()
+      await store.create('doc', 'key')
+      const rooms = registry(store, 60_000)
+      const joiner = peer('j')
+      rooms.connect('doc', joiner)
+      await vi.waitFor(() => expect(store.heldLoads).toBe(1))
+      const deleted = cut === 'delete' ? rooms.delete('doc', CLOSE_REASONS.docNotFound) : null
+      if (cut === 'links reset') rooms.closeAll('doc', CLOSE_REASONS.forbidden)
+      store.release()
+      await vi.waitFor(() => expect(joiner.closed).toBe(reason))
+      expect(await deleted).toBe(cut === 'delete' ? true : null)
+      await rooms.close()
+    }
+  })
+
+  it('[R55] a read while the document is deleted, or after, is refused with 404 and loads nothing', async () => {
+    const store = new MemoryStore()
+    await store.create('doc', 'key')
+    await store.append([{ docId: 'doc', update: new Uint8Array([0, 0]) }])
+    const rooms = registry(store, 60_000)
+    const writer = peer('w')
+    rooms.connect('doc', writer)
+    await vi.waitFor(() => expect(rooms.peek('doc')).toBeDefined())
+    const deleted = rooms.delete('doc', CLOSE_REASONS.docNotFound)
+    const during = rooms.read('doc', () => 'read')
+    await expect(during).rejects.toBeInstanceOf(RoomUnavailableError)
+    await expect(during).rejects.toMatchObject({ reason: CLOSE_REASONS.docNotFound })
+    expect(await deleted).toBe(true)
+    // Past the delete the store holds nothing: not an empty document but a missing one.
+    await expect(rooms.read('doc', () => 'read')).rejects.toMatchObject({ reason: CLOSE_REASONS.docNotFound })
+    await rooms.close()
+  })
+
+  it('[R55] overlapping deletes remove the document once: one resolves true, the other false', async () => {
+    const store = new MemoryStore()
+    await store.create('doc', 'key')
+    const remove = vi.spyOn(store, 'delete')
+    const rooms = registry(store, 60_000)
+    const member = peer('m')
+    rooms.connect('doc', member)
+    await vi.waitFor(() => expect(rooms.peek('doc')).toBeDefined())
+    const destroy = vi.spyOn(Room.prototype, 'destroy')
+    try {
+      const results = await Promise.all([
+        rooms.delete('doc', CLOSE_REASONS.docNotFound),
+        rooms.delete('doc', CLOSE_REASONS.docNotFound),
+      ])
+      expect(results).toEqual([true, false])
+      expect(destroy).toHaveBeenCalledTimes(1)
+      expect(remove).toHaveBeenCalledTimes(1)
+      expect(member.closed).toBe(CLOSE_REASONS.docNotFound)
+      // Once it settled, a later delete is a new one (and finds nothing).
+      expect(await rooms.delete('doc', CLOSE_REASONS.docNotFound)).toBe(false)
+    } finally {
+      destroy.mockRestore()
+    }
   })
 })
 

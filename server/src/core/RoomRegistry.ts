@@ -37,13 +37,38 @@ export interface RegistryObserver {
   sent?(connection: ConnectionInfo, frame: Uint8Array): void
 }
 
+/**
+ * Why a room cannot be had: the reason goes to the caller as is (a 404 after a delete, a 503 while
+ * shutting down), where a plain error would be a 500.
+ */
+export class RoomUnavailableError extends Error {
+  constructor(readonly reason: CloseReason) {
+    super(reason.text)
+    this.name = 'RoomUnavailableError'
+  }
+}
+
+/**
+ * A document's join generation: bumped by closeAll, with the reason of the bump, which is what a
+ * connection that started joining before it is closed with once its room loads (4404 after a
+ * delete, 4403 after a links reset).
+ */
+interface Generation {
+  readonly count: number
+  readonly reason: CloseReason
+}
+
 /** Loaded rooms and join generations, shared by a registry and its per-transport views. */
 interface RoomTable {
   readonly entries: Map<string, Entry>
-  /** Bumped by closeAll: a connection that started joining before it is refused once loaded. */
-  readonly generations: Map<string, number>
-  /** Documents being deleted: nobody joins them meanwhile (R55). */
-  readonly deleting: Set<string>
+  readonly generations: Map<string, Generation>
+  /**
+   * Documents being deleted, with the one deletion in flight: nobody joins them meanwhile and an
+   * overlapping delete waits for it rather than starting a second (R55).
+   */
+  readonly deletions: Map<string, Promise<boolean>>
+  /** Rooms loaded while the store held nothing for their document (see `read`). */
+  readonly unstored: WeakSet<Room>
   isClosing: boolean
 }
 
@@ -70,7 +95,7 @@ type ConnectionState =
 export class RoomRegistry {
   readonly #table: RoomTable
   readonly #entries: Map<string, Entry>
-  readonly #generations: Map<string, number>
+  readonly #generations: Map<string, Generation>
   readonly #transport: string
 
   /** `view` is for `forTransport` only: the same rooms under another transport label. */
@@ -83,7 +108,8 @@ export class RoomRegistry {
     this.#table = view?.table ?? {
       entries: new Map(),
       generations: new Map(),
-      deleting: new Set(),
+      deletions: new Map(),
+      unstored: new WeakSet(),
       isClosing: false,
     }
     this.#entries = this.#table.entries
@@ -121,7 +147,7 @@ export class RoomRegistry {
    * Disconnects everyone in the document, including peers still joining (links were reset, R19).
    */
   closeAll(docId: string, reason: CloseReason): void {
-    this.#generations.set(docId, (this.#generations.get(docId) ?? 0) + 1)
+    this.#generations.set(docId, { count: this.#generationOf(docId) + 1, reason })
     this.peek(docId)?.closeAll(reason)
   }
 
@@ -129,27 +155,32 @@ export class RoomRegistry {
    * Deletes the document (R55): everyone in it, and anyone still joining, is closed with `reason`;
    * the room's accepted writes are awaited (one landing after the delete would bring the document
    * back); then the store removes it. Nobody joins it meanwhile. Resolves false if it did not exist.
+   * A delete that overlaps one in flight waits for it and resolves false: the document is removed,
+   * and reported removed (204, document.deleted), once.
    */
-  async delete(docId: string, reason: CloseReason): Promise<boolean> {
-    this.#table.deleting.add(docId)
-    try {
-      this.closeAll(docId, reason)
-      const entry = this.#entries.get(docId)
-      const room = entry?.kind === 'loading' ? await entry.promise.catch(() => null) : (entry?.room ?? null)
-      if (room) {
-        room.closeAll(reason)
-        await room.whenSaved()
-        const current = this.#entries.get(docId)
-        if (current?.kind === 'ready' && current.room === room) {
-          if (current.idleTimer) clearTimeout(current.idleTimer)
-          this.#entries.delete(docId)
-        }
-        room.destroy()
+  delete(docId: string, reason: CloseReason): Promise<boolean> {
+    const inFlight = this.#table.deletions.get(docId)
+    if (inFlight) return inFlight.then(() => false)
+    const deletion = this.#delete(docId, reason).finally(() => this.#table.deletions.delete(docId))
+    this.#table.deletions.set(docId, deletion)
+    return deletion
+  }
+
+  async #delete(docId: string, reason: CloseReason): Promise<boolean> {
+    this.closeAll(docId, reason)
+    const entry = this.#entries.get(docId)
+    const room = entry?.kind === 'loading' ? await entry.promise.catch(() => null) : (entry?.room ?? null)
+    if (room) {
+      room.closeAll(reason)
+      await room.whenSaved()
+      const current = this.#entries.get(docId)
+      if (current?.kind === 'ready' && current.room === room) {
+        if (current.idleTimer) clearTimeout(current.idleTimer)
+        this.#entries.delete(docId)
       }
-      return await this.store.delete(docId)
-    } finally {
-      this.#table.deleting.delete(docId)
+      room.destroy()
     }
+    return await this.store.delete(docId)
   }
 
   /** Joins `peer` to the document, loading it if needed. Frames received meanwhile are queued. */
@@ -165,7 +196,7 @@ export class RoomRegistry {
     const peer = observer ? observedPeer(given, info, observer, reportClosed) : given
     observer?.opened?.(info)
     let state: ConnectionState = { kind: 'joining', pending: [], pendingBytes: 0 }
-    const generation = this.#generations.get(docId) ?? 0
+    const generation = this.#generationOf(docId)
     const connection: Connection = {
       receive: (frame) => {
         observer?.received?.(info, frame)
@@ -191,16 +222,17 @@ export class RoomRegistry {
         reportClosed(null)
       },
     }
-    if (this.#table.deleting.has(docId)) {
+    if (this.#table.deletions.has(docId)) {
       state = { kind: 'closed' }
       peer.close(CLOSE_REASONS.docNotFound)
       return connection
     }
     this.#acquire(docId).then(
       (room) => {
-        if (state.kind === 'joining' && generation !== (this.#generations.get(docId) ?? 0)) {
+        const current = this.#generations.get(docId)
+        if (state.kind === 'joining' && current && current.count !== generation) {
           state = { kind: 'closed' }
-          peer.close(CLOSE_REASONS.forbidden)
+          peer.close(current.reason)
         }
         if (state.kind !== 'joining') {
           this.#scheduleIdle(docId, room)
@@ -213,19 +245,27 @@ export class RoomRegistry {
         for (const frame of pending) room.receive(peer, frame)
       },
       (error: unknown) => {
-        this.options.onLoadError?.(docId, error)
+        const isUnavailable = error instanceof RoomUnavailableError
+        if (!isUnavailable) this.options.onLoadError?.(docId, error)
         if (state.kind === 'closed') return
         state = { kind: 'closed' }
-        peer.close(CLOSE_REASONS.docUnavailable)
+        peer.close(isUnavailable ? error.reason : CLOSE_REASONS.docUnavailable)
       },
     )
     return connection
   }
 
-  /** Runs `read` against the document's live state, loading it for the duration if needed. */
+  /**
+   * Runs `read` against the document's live state, loading it for the duration if needed. Rejects
+   * with a RoomUnavailableError (docNotFound) while the document is being deleted, and when the
+   * store held nothing for it and still has no meta: a read that raced a finished delete reports
+   * the document gone, not an empty one (R55).
+   */
   async read<T>(docId: string, read: (room: Room) => T): Promise<T> {
     const room = await this.#acquire(docId)
     try {
+      if (this.#table.unstored.has(room) && !(await this.store.getMeta(docId)))
+        throw new RoomUnavailableError(CLOSE_REASONS.docNotFound)
       return read(room)
     } finally {
       if (room.peerCount === 0) this.#scheduleIdle(docId, room)
@@ -247,19 +287,25 @@ export class RoomRegistry {
     this.#entries.clear()
   }
 
+  #generationOf(docId: string): number {
+    return this.#generations.get(docId)?.count ?? 0
+  }
+
   #acquire(docId: string): Promise<Room> {
-    if (this.#table.isClosing) return Promise.reject(new Error('server shutting down'))
-    if (this.#table.deleting.has(docId)) return Promise.reject(new Error('document being deleted'))
+    if (this.#table.isClosing) return Promise.reject(new RoomUnavailableError(CLOSE_REASONS.serverShutdown))
+    if (this.#table.deletions.has(docId))
+      return Promise.reject(new RoomUnavailableError(CLOSE_REASONS.docNotFound))
     const entry = this.#entries.get(docId)
     if (entry?.kind === 'ready') return Promise.resolve(entry.room)
     if (entry?.kind === 'loading') return entry.promise
-    const promise = this.store.load(docId).then(
-      (stored) =>
-        new Room(docId, stored, this.persister, {
-          ...this.options.roomOptions?.(docId),
-          onBroken: () => this.#dropBroken(docId),
-        }),
-    )
+    const promise = this.store.load(docId).then((stored) => {
+      const room = new Room(docId, stored, this.persister, {
+        ...this.options.roomOptions?.(docId),
+        onBroken: () => this.#dropBroken(docId),
+      })
+      if (!stored) this.#table.unstored.add(room)
+      return room
+    })
     this.#entries.set(docId, { kind: 'loading', promise })
     promise.then(
       (room) => this.#entries.set(docId, { kind: 'ready', room, idleTimer: null }),

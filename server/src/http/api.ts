@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { CLOSE_REASONS, isValidDocId } from '@tandem/shared'
+import { CLOSE_REASONS, isValidDocId, type CloseReason } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
 import type { DocumentEvents } from '../core/events.ts'
 import type { Role } from '../core/types.ts'
 import { documentText } from '../core/documentText.ts'
-import type { RoomRegistry } from '../core/RoomRegistry.ts'
+import { RoomUnavailableError, type RoomRegistry } from '../core/RoomRegistry.ts'
 import type { DocumentExporter } from '../export/DocumentExporter.ts'
 import { EXPORT_MEDIA_TYPES, negotiateFormat } from '../export/formats.ts'
 import type { DocStore } from '../persistence/DocStore.ts'
@@ -115,7 +115,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/docs/:id/text', docRoute, async (request: DocRequest, reply) => {
     if (!(await authorize(request, reply, 'view'))) return reply
-    const text = await registry.read(request.params.id, (room) => documentText(room.doc))
+    let text: string
+    try {
+      text = await registry.read(request.params.id, (room) => documentText(room.doc))
+    } catch (error) {
+      return sendReason(reply, unavailableReason(error))
+    }
     return reply.type('text/plain; charset=utf-8').send(text)
   })
 
@@ -126,7 +131,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!negotiated.ok) return sendReason(reply, CLOSE_REASONS.malformedMessage)
     const { format } = negotiated
     const rendering = await exporter()
-    const body = await registry.read(request.params.id, (room) => rendering.render(room.doc, format))
+    let body: string
+    try {
+      body = await registry.read(request.params.id, (room) => rendering.render(room.doc, format))
+    } catch (error) {
+      return sendReason(reply, unavailableReason(error))
+    }
     reply
       .header('Vary', 'Accept')
       .header('Cache-Control', 'no-store')
@@ -189,6 +199,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const query = new URL(request.url, 'http://localhost').searchParams
     await sse.handle(request.raw, reply.raw, request.params.id, query)
   })
+}
+
+/**
+ * The reason a read could not have its room (deleted meanwhile: 404, R55; shutting down: 503);
+ * anything else is rethrown, a 500 (R11).
+ */
+function unavailableReason(error: unknown): CloseReason {
+  if (error instanceof RoomUnavailableError) return error.reason
+  throw error
 }
 
 /** `Authorization: Bearer <token>`, else `?k=<token>` (what links and EventSource can carry). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { AppendEntry } from '../../src/persistence/DocStore.ts'
 import { MemoryStore } from '../../src/persistence/MemoryStore.ts'
-import { createDoc, eventually, stockClient, text, whenStockSynced } from './support/clients.ts'
+import { createDoc, eventually, stockClient, whenStockSynced } from './support/clients.ts'
 import { openStream } from './support/sse.ts'
 import { startTestServer } from './support/testServer.ts'
 import { startReceiver } from './support/webhooks.ts'
@@ -83,19 +83,39 @@ describe('delete', () => {
     expect((await request(`${server.url}/api/docs/${keep.id}`, 'GET', keep.viewToken)).status).toBe(200)
   })
 
-  it('[R55] the admin key deletes any document; a restart never brings back its last edits', async () => {
-    let server = await startTestServer({ ADMIN_API_KEY: ADMIN_KEY })
+  it('[R55] a delete waits for accepted writes; reads and a second delete meanwhile get 404; a restart brings nothing back', async () => {
+    const store = new HeldStore()
+    let server = await startTestServer({ ADMIN_API_KEY: ADMIN_KEY }, { store })
     const doc = await createDoc(server.url)
     const editor = stockClient(server.wsUrl, doc.id, doc.editToken)
     await whenStockSynced(editor)
-    // Edits still being written when the delete arrives: it waits for them, then removes them too.
+    const member = await openSocket(`${server.wsUrl}/${doc.id}?k=${doc.viewToken}`)
+    // Edits accepted but not durable when the delete arrives: it must wait for them, then remove them.
     for (let i = 0; i < 50; i++) editor.doc.getText('t').insert(0, 'x')
-    expect((await request(`${server.url}/api/docs/${doc.id}`, 'DELETE', ADMIN_KEY)).status).toBe(204)
+    await eventually(() => expect(store.heldWrites).toBeGreaterThan(0))
+
+    const docUrl = `${server.url}/api/docs/${doc.id}`
+    let isSettled = false
+    const deleting = request(docUrl, 'DELETE', ADMIN_KEY).finally(() => (isSettled = true))
+    // Everyone is cut off first; the delete itself waits for the held write.
+    expect(await member.closed).toBe(CLOSE_REASONS.docNotFound.code)
+    expect((await request(`${docUrl}/content`, 'GET', doc.viewToken)).status).toBe(404)
+    expect((await request(`${docUrl}/text`, 'GET', doc.viewToken)).status).toBe(404)
+    const second = request(docUrl, 'DELETE', doc.editToken)
+    expect((await request(`${server.url}/healthz`, 'GET')).status).toBe(200)
+    expect(isSettled).toBe(false)
+    expect(store.heldWrites).toBeGreaterThan(0)
+
+    store.release()
+    // One removal, reported once: the overlapping delete finds nothing left.
+    expect((await deleting).status).toBe(204)
+    expect((await second).status).toBe(404)
     editor.destroy()
-    expect(text(editor.doc)).toHaveLength(50)
+    expect(await store.load(doc.id)).toBeNull()
     server = await server.restart()
     expect((await request(`${server.url}/api/docs/${doc.id}`, 'GET', ADMIN_KEY)).status).toBe(404)
     expect((await request(`${server.url}/api/docs/${doc.id}/text`, 'GET', ADMIN_KEY)).status).toBe(404)
+    expect(await store.load(doc.id)).toBeNull()
   })
 })
 
@@ -147,13 +167,16 @@ describe('admin document list', () => {
   })
 })
 
-/** A store whose writes wait until the test lets them through. */
+/** A store whose writes wait until the test lets them through; from then on writes go straight. */
 class HeldStore extends MemoryStore {
   #held: Array<() => void> = []
+  #isHolding = true
   override append(entries: readonly AppendEntry[]): Promise<void> {
+    if (!this.#isHolding) return super.append(entries)
     return new Promise<void>((resolve) => this.#held.push(resolve)).then(() => super.append(entries))
   }
   release(): void {
+    this.#isHolding = false
     for (const resolve of this.#held.splice(0)) resolve()
   }
   get heldWrites(): number {
