@@ -79,7 +79,10 @@ export function docStoreContract(name: string, makeHarness: () => Promise<StoreH
       expect(replay(a?.updates ?? [])).toBe('one two')
       expect(replay(b?.updates ?? [])).toBe('x')
       expect(a?.meta.version).toBe(2)
-      expect(a?.meta.logLength).toBe(2)
+      // A store may keep one batch's updates of a document as one merged entry (LevelStore does).
+      expect(a?.meta.logLength).toBe(a?.updates.length)
+      expect(a?.updates.length).toBeGreaterThanOrEqual(1)
+      expect(a?.updates.length).toBeLessThanOrEqual(2)
       expect((await harness.store.getMeta('b'))?.version).toBe(1)
     })
 

@@ -113,16 +113,22 @@ export class LevelStore implements DocStore {
       const now = this.#now()
       const metas = new Map<string, DocMeta>()
       const ops: BatchOp[] = []
-      for (const { docId, update } of entries) {
+      for (const [docId, updates] of groupByDoc(entries)) {
         const before = metas.get(docId) ?? (await this.#readMeta(docId)) ?? emptyMeta(now, '')
-        ops.push({ type: 'put', sublevel: this.#log, key: logKey(docId, before.version), value: update })
-        metas.set(docId, {
-          ...before,
-          updatedAt: now,
-          storedBytes: before.storedBytes + update.byteLength,
-          logLength: before.logLength + 1,
-          version: before.version + 1,
-        })
+        // A batch's updates of one document become one log entry per MERGE_LIMIT: fewer keys to
+        // write, compact and load. The version still counts every update.
+        let version = before.version
+        let storedBytes = before.storedBytes
+        let logLength = before.logLength
+        for (let start = 0; start < updates.length; start += MERGE_LIMIT) {
+          const chunk = updates.slice(start, start + MERGE_LIMIT)
+          const value = chunk.length === 1 ? (chunk[0] as Uint8Array) : Y.mergeUpdates(chunk)
+          ops.push({ type: 'put', sublevel: this.#log, key: logKey(docId, version), value })
+          version += chunk.length
+          storedBytes += value.byteLength
+          logLength += 1
+        }
+        metas.set(docId, { ...before, updatedAt: now, storedBytes, logLength, version })
       }
       for (const [docId, meta] of metas)
         ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: meta })
@@ -222,6 +228,20 @@ export class LevelStore implements DocStore {
 
 /** One op of a batch that spans the log (bytes) and meta (JSON) sublevels. */
 type BatchOp = BatchOperation<Level<string, Uint8Array>, string, Uint8Array | DocMeta>
+
+/** Updates merged into one log entry at most: Y.mergeUpdates grows faster than linearly. */
+const MERGE_LIMIT = 64
+
+/** The updates of each document, in order, documents in order of first appearance. */
+function groupByDoc(entries: readonly AppendEntry[]): Map<string, Uint8Array[]> {
+  const byDoc = new Map<string, Uint8Array[]>()
+  for (const { docId, update } of entries) {
+    const updates = byDoc.get(docId)
+    if (updates) updates.push(update)
+    else byDoc.set(docId, [update])
+  }
+  return byDoc
+}
 
 function logKey(docId: string, seq: number): string {
   return `${docId}!${seq.toString(16).padStart(12, '0')}`
