@@ -67,8 +67,10 @@ export function registerWebhookRoutes(app: FastifyInstance, options: RouteOption
   const documentScope = async (request: AnyRequest, reply: FastifyReply): Promise<Scope | null> => {
     const docId = request.params.id ?? ''
     if (!isValidDocId(docId)) return deny(reply, CLOSE_REASONS.invalidDocId)
-    const token = bearerOf(request) ?? request.query.k ?? null
-    if (token !== null && isAdminKey(token, options.adminApiKey)) {
+    // The admin key only as a bearer credential: query strings end up in proxy access logs.
+    const bearer = bearerOf(request)
+    const token = bearer ?? request.query.k ?? null
+    if (bearer !== null && isAdminKey(bearer, options.adminApiKey)) {
       if (!(await options.getMeta(docId))) return deny(reply, CLOSE_REASONS.docNotFound)
       return { docId, source: 'admin' }
     }

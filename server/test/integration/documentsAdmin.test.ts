@@ -167,6 +167,24 @@ describe('admin document list', () => {
   })
 })
 
+describe('admin key', () => {
+  it('[R56][R55] counts only as a bearer credential, never in ?k= (query strings end up in access logs)', async () => {
+    const server = await startTestServer({ ADMIN_API_KEY: ADMIN_KEY })
+    const doc = await createDoc(server.url)
+    const inQuery = (path: string, method = 'GET') =>
+      fetch(`${server.url}${path}${path.includes('?') ? '&' : '?'}k=${ADMIN_KEY}`, { method })
+    expect((await inQuery('/api/docs')).status).toBe(401)
+    expect((await inQuery(`/api/docs/${doc.id}`)).status).toBe(403)
+    expect((await inQuery(`/api/docs/${doc.id}/content?format=text`)).status).toBe(403)
+    expect((await inQuery(`/api/docs/${doc.id}/webhooks`)).status).toBe(403)
+    expect((await inQuery(`/api/docs/${doc.id}`, 'DELETE')).status).toBe(403)
+    // The same key as a bearer credential works.
+    expect((await request(`${server.url}/api/docs`, 'GET', ADMIN_KEY)).status).toBe(200)
+    expect((await request(`${server.url}/api/docs/${doc.id}/webhooks`, 'GET', ADMIN_KEY)).status).toBe(200)
+    expect((await request(`${server.url}/api/docs/${doc.id}`, 'DELETE', ADMIN_KEY)).status).toBe(204)
+  })
+})
+
 /** A store whose writes wait until the test lets them through; from then on writes go straight. */
 class HeldStore extends MemoryStore {
   #held: Array<() => void> = []
