@@ -91,18 +91,16 @@ export class EventIntake {
 
   #emitNow(type: WebhookEventType, docId: string, at: number, data: Record<string, unknown>): void {
     const endpoints = this.options.endpoints.matching(type, docId)
-    // Endpoints registered with this document's edit token lose it with the reset (R41); they are
-    // told so by this event, their last.
+    // Endpoints registered with this document's edit token lose it with a links reset or the
+    // document's delete (R41, R55); they are told so by this event, their last.
+    const reason = revocationReason(type)
     const revoked =
-      type === 'links.reset'
-        ? this.options.endpoints
+      reason === null
+        ? []
+        : this.options.endpoints
             .all()
             .filter((e) => e.source === 'edit-token' && e.docId === docId && e.status.kind !== 'revoked')
-            .map((e): EndpointRecord => ({
-              ...e,
-              status: { kind: 'revoked', at, reason: 'the document’s links were reset' },
-            }))
-        : []
+            .map((e): EndpointRecord => ({ ...e, status: { kind: 'revoked', at, reason } }))
     for (const endpoint of revoked) this.options.endpoints.set(endpoint)
     if (endpoints.length === 0 && revoked.length === 0) return
     this.#background(this.#enqueue(type, docId, at, data, endpoints, { endpoints: revoked }), `queue ${type}`)
@@ -155,6 +153,19 @@ export class EventIntake {
 
   #background(work: Promise<void>, what: string): void {
     work.catch((error: unknown) => this.options.log.error({ err: error }, `webhooks: ${what} failed`))
+  }
+}
+
+/** Why an event ends the edit token that endpoints of its document were registered with, if it does. */
+function revocationReason(type: WebhookEventType): string | null {
+  switch (type) {
+    case 'links.reset':
+      return 'the document’s links were reset'
+    case 'document.deleted':
+      return 'the document was deleted'
+    case 'document.created':
+    case 'document.updated':
+      return null
   }
 }
 

@@ -138,6 +138,30 @@ describe('webhook endpoints', () => {
     expect(after.endpoints).toEqual([])
   })
 
+  it('[R41][R55] a delete revokes endpoints registered with the document’s edit token, after telling them', async () => {
+    const harness = await startWebhookHarness()
+    const receiver = await startReceiver()
+    const other = await harness.createDoc()
+    const doc = await harness.createDoc()
+    const byToken = await harness.register({ url: receiver.url, docId: doc.id }, doc.editToken)
+    const otherByToken = await harness.register({ url: receiver.url, docId: other.id }, other.editToken)
+    receiver.secret = byToken.secret
+
+    // As DELETE /api/docs/:id does: the store removes it, then the event is emitted.
+    expect(await harness.docs.delete(doc.id)).toBe(true)
+    harness.events.emit({ type: 'document.deleted', docId: doc.id, at: Date.now() })
+    const [told] = await receiver.waitFor(1)
+    expect(told?.payload).toMatchObject({ type: 'document.deleted', data: { docId: doc.id } })
+    expect(told?.isVerified).toBe(true)
+
+    const view = (await (await harness.api(`/api/webhooks/${byToken.id}`)).json()) as EndpointView
+    expect(view).toMatchObject({ status: 'revoked' })
+    expect(view.statusReason).toContain('deleted')
+    expect(
+      ((await (await harness.api(`/api/webhooks/${otherByToken.id}`)).json()) as EndpointView).status,
+    ).toBe('active')
+  })
+
   it('[R41] a links reset revokes endpoints registered with the old edit token, after telling them', async () => {
     const harness = await startWebhookHarness()
     const receiver = await startReceiver()
