@@ -206,8 +206,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     access,
     sse,
     events,
+    // A failed import is not kept: the next export tries again rather than failing forever.
     exporter: () =>
-      (exporter ??= import('./export/DocumentExporter.ts').then((module) => new module.DocumentExporter())),
+      (exporter ??= import('./export/DocumentExporter.ts')
+        .then((module) => new module.DocumentExporter())
+        .catch((error: unknown) => {
+          exporter = null
+          throw error
+        })),
     adminApiKey: config.adminApiKey,
   })
   webhooks?.register(app)
@@ -227,7 +233,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     try {
       metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, config.host)
     } catch (error) {
+      // The same order as close() below: nothing may be left running on a closed database.
       await app.close()
+      persister.close()
+      await webhooks?.close()
       await openStore.close()
       throw error
     }

@@ -1,7 +1,10 @@
 import { SyncProvider } from '@tandem/client/sync'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
+import { DocumentEvents } from '../../src/core/events.ts'
+import { Persister } from '../../src/core/Persister.ts'
+import { LevelStore } from '../../src/persistence/LevelStore.ts'
 import { createDoc, eventually, stockClient, text, whenStockSynced } from './support/clients.ts'
 import { scrape } from './support/metrics.ts'
 import { startTestServer } from './support/testServer.ts'
@@ -118,6 +121,26 @@ describe('metrics', () => {
     } finally {
       fallen.destroy()
       viewer.abort()
+    }
+  })
+
+  it('[R51] a metrics listener that cannot start stops the server cleanly: persister, webhooks, then the store', async () => {
+    const taken = await startTestServer({ METRICS_PORT: '0' })
+    const port = new URL(String(taken.metricsUrl)).port
+    const persisterClose = vi.spyOn(Persister.prototype, 'close')
+    const storeClose = vi.spyOn(LevelStore.prototype, 'close')
+    // Webhooks subscribe to document events on start; closing them disposes of that subscription.
+    // (The start fails, so nothing needs the subscription itself.)
+    const dispose = vi.fn()
+    const on = vi.spyOn(DocumentEvents.prototype, 'on').mockImplementation(() => dispose)
+    try {
+      await expect(startTestServer({ METRICS_PORT: port })).rejects.toThrow(/EADDRINUSE/)
+      const order = (mock: { mock: { invocationCallOrder: number[] } }): number =>
+        mock.mock.invocationCallOrder[0] ?? Number.NaN
+      expect(order(persisterClose)).toBeLessThan(order(dispose))
+      expect(order(dispose)).toBeLessThan(order(storeClose))
+    } finally {
+      for (const spy of [persisterClose, storeClose, on]) spy.mockRestore()
     }
   })
 
