@@ -64,6 +64,8 @@ describe('metrics', () => {
     expect(metrics.value('tandem_poll_sessions')).toBe(0)
     expect(metrics.value('tandem_transport_fallbacks_total')).toBe(0)
     expect(metrics.value('tandem_webhook_queue_depth')).toBe(0)
+    // A metric that is not exported reads as missing, not as 0: a rename fails the checks above.
+    expect(metrics.value('tandem_no_such_metric')).toBeUndefined()
     // prom-client's default process metrics, in Tandem's own registry.
     expect(metrics.text).toContain('process_cpu_user_seconds_total')
     expect(metrics.text).toContain('nodejs_eventloop_lag_seconds')

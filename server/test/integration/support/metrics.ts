@@ -3,8 +3,11 @@ import { expect } from 'vitest'
 /** One scrape of the admin listener's `/metrics`, parsed (Prometheus text format). */
 export interface Scrape {
   readonly text: string
-  /** The sample's value; labels must match exactly (all of them, in any order). 0 when absent. */
-  value(name: string, labels?: Record<string, string>): number
+  /**
+   * The sample's value; labels must match exactly (all of them, in any order). Undefined when
+   * absent, so `toBe(0)` fails for a metric that was renamed or never exported.
+   */
+  value(name: string, labels?: Record<string, string>): number | undefined
 }
 
 export async function scrape(metricsUrl: string | null): Promise<Scrape> {
@@ -21,7 +24,7 @@ export async function scrape(metricsUrl: string | null): Promise<Scrape> {
     const [, name = '', labels = '', value = ''] = match
     samples.set(key(name, parseLabels(labels)), Number(value))
   }
-  return { text, value: (name, labels = {}) => samples.get(key(name, labels)) ?? 0 }
+  return { text, value: (name, labels = {}) => samples.get(key(name, labels)) }
 }
 
 function parseLabels(text: string): Record<string, string> {
