@@ -150,15 +150,19 @@ describe('content exports', () => {
 
   it('[R54][R20] an export never changes the document, even one holding nodes the schema rejects', async () => {
     const { server, doc, editorDoc } = await documentWithContent()
-    // A hostile or newer client wrote an element the editor's schema does not know.
-    editorDoc.getXmlFragment(DOC_FRAGMENT).insert(0, [new Y.XmlElement('script')])
     const meta = async () =>
       (
         (await (await fetch(`${server.url}/api/docs/${doc.id}?k=${doc.viewToken}`)).json()) as {
           version: number
         }
       ).version
-    await eventually(async () => expect(await meta()).toBeGreaterThan(0))
+    // The content is saved (documentWithContent waited), so this version holds until the next edit.
+    const saved = await meta()
+    // A hostile or newer client wrote an element the editor's schema does not know.
+    editorDoc.getXmlFragment(DOC_FRAGMENT).insert(0, [new Y.XmlElement('script')])
+    // Its one update is durable before `before` is read: a later landing would look like the
+    // export changing the document.
+    await eventually(async () => expect(await meta()).toBe(saved + 1))
     const before = await meta()
     await eventually(async () => {
       const html = await (
