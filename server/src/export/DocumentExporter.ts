@@ -1,5 +1,6 @@
 import { DOC_FRAGMENT } from '@tandem/shared'
 import { getSchema, type Extensions, type JSONContent } from '@tiptap/core'
+import { isAllowedUri } from '@tiptap/extension-link'
 import { generateHTML } from '@tiptap/html/server'
 import { MarkdownManager } from '@tiptap/markdown'
 import type { Schema } from '@tiptap/pm/model'
@@ -62,10 +63,25 @@ export class DocumentExporter {
       case 'html':
         return generateHTML(this.toJSON(doc), this.#extensions)
       case 'markdown':
-        return this.#markdown.serialize(this.toJSON(doc))
+        // generateHTML drops script URLs (javascript:, data:) through the Link extension's
+        // renderHTML; the Markdown serializer writes any href, so such links lose their target
+        // here and keep their text (R54).
+        return this.#markdown.serialize(withoutScriptLinks(this.toJSON(doc)))
       case 'text':
         // The same lines as GET /api/docs/:id/text (R16).
         return documentText(doc)
     }
+  }
+}
+
+/** The content with every link mark whose href the Link extension would not render removed. */
+function withoutScriptLinks(node: JSONContent): JSONContent {
+  const marks = node.marks?.filter(
+    (mark) => mark.type !== 'link' || Boolean(isAllowedUri(String(mark.attrs?.href ?? ''))),
+  )
+  return {
+    ...node,
+    ...(marks ? { marks } : {}),
+    ...(node.content ? { content: node.content.map(withoutScriptLinks) } : {}),
   }
 }

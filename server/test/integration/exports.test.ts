@@ -194,19 +194,27 @@ describe('content exports', () => {
     }
   })
 
-  it('[R54] HTML exports drop script URLs from links', async () => {
+  it('[R54] HTML and Markdown exports drop script URLs (javascript:, data:) from links', async () => {
     const { server, doc, editorDoc } = await documentWithContent()
     const paragraph = new Y.XmlElement('paragraph')
     const linked = new Y.XmlText()
     linked.insert(0, 'click me', { link: { href: 'javascript:alert(document.cookie)' } })
+    linked.insert(8, ' or me', { link: { href: 'data:text/html,<script>alert(1)</script>' } })
     paragraph.insert(0, [linked])
     editorDoc.getXmlFragment(DOC_FRAGMENT).insert(0, [paragraph])
+    const get = async (format: string) =>
+      (await fetch(`${server.url}/api/docs/${doc.id}/content?format=${format}&k=${doc.viewToken}`)).text()
     await eventually(async () => {
-      const html = await (
-        await fetch(`${server.url}/api/docs/${doc.id}/content?format=html&k=${doc.viewToken}`)
-      ).text()
+      const html = await get('html')
       expect(html).toContain('click me</a>')
       expect(html).not.toContain('javascript:')
+      expect(html).not.toContain('data:')
     })
+    const md = await get('markdown')
+    expect(md).toContain('click me or me')
+    expect(md).not.toContain('javascript:')
+    expect(md).not.toContain('data:')
+    // Allowed links are kept.
+    expect(md).toContain('[a link](https://example.com/)')
   })
 })
