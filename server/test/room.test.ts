@@ -87,6 +87,35 @@ describe('Room', () => {
     expect(c.of('sync-update')[0]?.update).toEqual(b.of('sync-update')[0]?.update)
   })
 
+  it('[R5][R10] a room loaded from storage answers joiners from the stored bytes and loads Yjs on first edit', async () => {
+    const author = new Y.Doc()
+    const entries = [updateFrom('world', author), updateFrom('hello ', author), updateFrom('>', author)]
+    const expected = new Y.Doc()
+    for (const entry of entries) Y.applyUpdate(expected, entry)
+    const store = new MemoryStore()
+    await store.create('doc', 'key')
+    await store.append(entries.map((update) => ({ docId: 'doc', update })))
+    const room = new Room(
+      'doc',
+      await store.load('doc'),
+      new Persister(store, { retryDelayMs: 1, maxRetryDelayMs: 1 }),
+    )
+    const joiner = new RecordingPeer('joiner')
+    room.add(joiner)
+    // The state vector is the stored document's; a new client's step 2 holds all of it.
+    expect(joiner.of('sync-step1')[0]?.stateVector).toEqual(Y.encodeStateVector(expected))
+    room.receive(joiner, frame({ type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) }))
+    room.receive(joiner, frame({ type: 'sync-step2', update: Y.encodeStateAsUpdate(new Y.Doc()) }))
+    const replica = new Y.Doc()
+    Y.applyUpdate(replica, joiner.of('sync-step2')[0]?.update ?? new Uint8Array())
+    expect(replica.getText('t').toString()).toBe('>hello world')
+    // An edit needs the document: it is loaded, and the edit lands on the stored content.
+    room.receive(joiner, frame({ type: 'sync-update', update: updateFrom('!', replica) }))
+    expect(joiner.closedWith).toBeNull()
+    expect(room.doc.getText('t').toString()).toBe('!>hello world')
+    room.destroy()
+  })
+
   it('[R1] updates applied in one event-loop turn go out as one merged update', async () => {
     const { room } = setup()
     const [a, b, c] = [new RecordingPeer('a'), new RecordingPeer('b'), new RecordingPeer('c')]

@@ -69,7 +69,18 @@ type AwarenessChange = { added: number[]; updated: number[]; removed: number[] }
  * every other peer at once, hands them to the group commit and acks them once durable (R6, R7).
  */
 export class Room {
-  readonly doc: Y.Doc
+  readonly #doc: Y.Doc
+  /**
+   * Stored updates not applied to #doc yet. A room loaded from storage answers joiners from these
+   * bytes (state vector from their struct ranges, step 2 from the bytes themselves) and applies
+   * them on the first use of `doc`: opening a large document costs no Yjs integration and no
+   * re-encoding until someone edits it (issue 6).
+   */
+  #stored: readonly Uint8Array[] | null = null
+  /** The state vector of #stored, encoded. */
+  #storedStateVector: Uint8Array | null = null
+  /** Set while #stored is applied: those updates are neither broadcast nor persisted again. */
+  #isMaterializing = false
   readonly awareness: awarenessProtocol.Awareness
   readonly #peers = new Map<Peer, PeerState>()
   readonly #disposers: Disposer[] = []
@@ -111,24 +122,53 @@ export class Room {
     this.#onReject = options.onReject
     this.#onPersisted = options.onPersisted
     this.#onBroken = options.onBroken
-    this.doc = new Y.Doc()
+    this.#doc = new Y.Doc()
     if (stored && stored.updates.length > 0) {
-      // Throws on an undecodable stored value: the caller fails this document closed (R10).
-      // One transaction over the log: linear, where Y.mergeUpdates is quadratic in its length.
-      const doc = this.doc
-      doc.transact(() => {
-        for (const update of stored.updates) Y.applyUpdate(doc, update, STORE_ORIGIN)
-      }, STORE_ORIGIN)
+      // Reading every struct's range decodes each entry: an undecodable stored value throws here
+      // and the caller fails this document closed (R10).
+      this.#storedStateVector = stateVectorOf(stored.updates)
+      this.#stored = stored.updates
     }
-    this.awareness = new awarenessProtocol.Awareness(this.doc)
+    this.awareness = new awarenessProtocol.Awareness(this.#doc)
     this.awareness.setLocalState(null)
-    this.doc.on('update', this.#onDocUpdate)
+    this.#doc.on('update', this.#onDocUpdate)
     this.awareness.on('update', this.#onAwarenessUpdate)
     this.#disposers.push(
-      () => this.doc.off('update', this.#onDocUpdate),
+      () => this.#doc.off('update', this.#onDocUpdate),
       () => this.awareness.off('update', this.#onAwarenessUpdate),
       persister.onStatus(this.#onPersistStatus),
     )
+  }
+
+  /** The document; a room loaded from storage applies its stored updates on first use. */
+  get doc(): Y.Doc {
+    if (this.#stored) this.#materialize()
+    return this.#doc
+  }
+
+  /**
+   * Applies the stored updates, in one transaction (linear, where Y.mergeUpdates grows faster).
+   * If Yjs cannot, the room is given up (its peers are told the document is unavailable) and the
+   * error propagates to whoever needed the content.
+   */
+  #materialize(): void {
+    const updates = this.#stored
+    if (!updates) return
+    this.#stored = null
+    this.#storedStateVector = null
+    const doc = this.#doc
+    this.#isMaterializing = true
+    try {
+      doc.transact(() => {
+        for (const update of updates) Y.applyUpdate(doc, update, STORE_ORIGIN)
+      }, STORE_ORIGIN)
+    } catch (error) {
+      this.#isBroken = true
+      this.#onBroken?.()
+      throw error
+    } finally {
+      this.#isMaterializing = false
+    }
   }
 
   /** An update failed halfway and this room is being given up (R31). */
@@ -196,7 +236,8 @@ export class Room {
         return
       }
     } else {
-      peer.send(encodeMessage({ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }))
+      const stateVector = this.#storedStateVector ?? Y.encodeStateVector(this.#doc)
+      peer.send(encodeMessage({ type: 'sync-step1', stateVector }))
     }
     const states = [...this.awareness.getStates().keys()]
     if (states.length > 0) {
@@ -241,8 +282,9 @@ export class Room {
       this.#handle(peer, state, frame)
     } catch {
       // decodeMessage throws ProtocolError; Yjs and lib0 throw plain errors on garbage. Either way
-      // the input came from this peer: only this peer is closed (R11).
-      this.#reject(peer, CLOSE_REASONS.malformedMessage)
+      // the input came from this peer: only this peer is closed (R11). Unless the stored document
+      // itself failed to load when this input needed it: that is 4503 (R10).
+      this.#reject(peer, this.#isBroken ? CLOSE_REASONS.docUnavailable : CLOSE_REASONS.malformedMessage)
     }
   }
 
@@ -250,7 +292,7 @@ export class Room {
     if (this.#viewerRenewal) clearInterval(this.#viewerRenewal)
     for (const dispose of this.#disposers.splice(0)) dispose()
     this.awareness.destroy()
-    this.doc.destroy()
+    this.#doc.destroy()
   }
 
   #handle(peer: Peer, state: PeerState, frame: Uint8Array): void {
@@ -267,7 +309,7 @@ export class Room {
         const seq = ++state.receivedSeq
         if (peer.role === 'edit') {
           if (!this.#applyFromEditor(peer, state, message.update, message.type === 'sync-update', seq)) return
-        } else if (changesDocument(this.doc, message.update)) {
+        } else if (!isEmptyUpdate(message.update) && changesDocument(this.doc, message.update)) {
           // Never applied, persisted or broadcast; the client is told why and stays connected,
           // as y-websocket clients handle `auth-denied` without reconnecting (R20).
           peer.send(encodeMessage({ type: 'auth-denied', reason: CLOSE_REASONS.readOnly.text }))
@@ -311,6 +353,8 @@ export class Room {
     isLiveEdit: boolean,
     seq: number,
   ): boolean {
+    // The answer of a new client to the server's step 1 holds nothing: no need to load anything.
+    if (isEmptyUpdate(received)) return true
     const checked = this.#check(peer, received)
     if (checked.verdict !== 'ok') {
       this.#reject(peer, checked.reason, checked.detail)
@@ -428,10 +472,17 @@ export class Room {
    */
   #step2For(stateVector: Uint8Array): Uint8Array {
     if (stateVector.byteLength === 1 && stateVector[0] === 0) {
-      this.#fullStateFrame ??= encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc) })
+      this.#fullStateFrame ??= encodeMessage({ type: 'sync-step2', update: this.#fullState() })
       return this.#fullStateFrame
     }
     return encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, stateVector) })
+  }
+
+  /** The whole document as one update: from storage as it is while nothing is applied yet. */
+  #fullState(): Uint8Array {
+    const stored = this.#stored
+    if (!stored) return Y.encodeStateAsUpdate(this.#doc)
+    return stored.length === 1 ? (stored[0] as Uint8Array) : Y.mergeUpdates([...stored])
   }
 
   /** Bytes of updates waiting for missing dependencies: the room's, and any Yjs kept itself. */
@@ -533,6 +584,7 @@ export class Room {
   }
 
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (this.#isMaterializing) return
     this.#fullStateFrame = null
     if (this.#capture) {
       this.#capture.push([update, origin])
@@ -584,6 +636,25 @@ export class Room {
     const frame = encodeMessage({ type: 'persistence', state: status })
     for (const peer of this.#peers.keys()) if (peer.wantsAcks) peer.send(frame)
   }
+}
+
+/** `encodeStateAsUpdate` of nothing: no structs, empty delete set. */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0
+}
+
+/**
+ * The state vector of a document made of these updates, from their struct ranges alone (much
+ * cheaper than applying them): each client's state is the highest end clock any update reaches.
+ */
+function stateVectorOf(updates: readonly Uint8Array[]): Uint8Array {
+  const state = new Map<number, number>()
+  for (const update of updates) {
+    for (const [client, clock] of Y.parseUpdateMeta(update).to) {
+      if (clock > (state.get(client) ?? 0)) state.set(client, clock)
+    }
+  }
+  return Y.encodeStateVector(state)
 }
 
 /** A 32-bit awareness client id not in use in this room. */
