@@ -76,6 +76,11 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1)),
 })
 
+/** Each variable's value when the environment is empty, as validated (README's default column). */
+export function envDefaults(): z.output<typeof envSchema> {
+  return envSchema.parse({})
+}
+
 export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   PORT: 'TCP port to listen on (0 picks a free port)',
   HOST: 'interface to bind',
