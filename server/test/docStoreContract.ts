@@ -123,6 +123,20 @@ export function docStoreContract(name: string, makeHarness: () => Promise<StoreH
       expect((await reopened.load('a'))?.updates).toEqual([])
     })
 
+    it('[R33] writer bindings are stored with their update, per document, and go with a delete', async () => {
+      await harness.store.create('a', 'key-a')
+      await harness.store.append([
+        { docId: 'a', update: edit('A'), writers: [[7, 'digest-7']] },
+        { docId: 'a-b', update: edit('B'), writers: [[8, 'digest-8']] },
+      ])
+      const reopened = await harness.reopen()
+      expect([...((await reopened.load('a'))?.writers ?? [])]).toEqual([[7, 'digest-7']])
+      expect([...((await reopened.load('a-b'))?.writers ?? [])]).toEqual([[8, 'digest-8']])
+      await reopened.delete('a')
+      await reopened.create('a', 'key-a2')
+      expect([...((await reopened.load('a'))?.writers ?? [])]).toEqual([])
+    })
+
     it('[R56] lists documents in id order, a page at a time after a cursor', async () => {
       for (const id of ['c', 'a', 'b', 'd']) await harness.store.create(id, `key-${id}`)
       await harness.store.append([{ docId: 'b', update: edit('B') }])

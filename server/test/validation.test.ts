@@ -32,6 +32,16 @@ class TestPeer implements Peer {
   }
 }
 
+/** A peer that sent a writer key (R33); the value stands for the key's digest. */
+class KeyedPeer extends TestPeer {
+  constructor(
+    id: string,
+    readonly writerKey: string | null,
+  ) {
+    super(id)
+  }
+}
+
 /** A peer that asked for saved acks (R7); keeps the highest one. */
 class AckingPeer extends TestPeer {
   override readonly wantsAcks = true
@@ -265,6 +275,42 @@ describe('update validation', () => {
     // Alice's own next edit still applies at the clock she expects.
     send(target, update(edit(alice, (d) => d.getText('t').insert(5, '!'))), alicePeer)
     expect(target.doc.getText('t').toString()).toBe('alice!')
+  })
+
+  it('[R33] a client id a keyed writer extended stays its own after it leaves; a resync holding it keeps the rest', () => {
+    const target = room()
+    const alice = new Y.Doc()
+    const alicePeer = new KeyedPeer('a', 'digest-a')
+    send(target, update(edit(alice, (d) => d.getText('t').insert(0, 'alice'))), alicePeer)
+    target.remove(alicePeer)
+    // Mallory, without a key or with another one, cannot continue Alice's clock while she is away.
+    for (const key of [null, 'digest-m']) {
+      const forged = new Y.Doc()
+      Y.applyUpdate(forged, Y.encodeStateAsUpdate(alice))
+      forged.clientID = alice.clientID
+      const mallory = new KeyedPeer('m', key)
+      send(target, update(edit(forged, (d) => d.getText('t').insert(0, 'forged '))), mallory)
+      expect(mallory.closedWith).toBe(CLOSE_REASONS.foreignClient)
+    }
+    // Alice edits offline; Bob got that edit from her and resyncs it with his own (step 2): his
+    // part is applied, hers is left for her to bring.
+    edit(alice, (d) => d.getText('t').insert(5, '!'))
+    const bob = new Y.Doc()
+    Y.applyUpdate(bob, Y.encodeStateAsUpdate(alice))
+    edit(bob, (d) => d.getText('t').insert(0, 'bob '))
+    const bobPeer = new KeyedPeer('b', 'digest-b')
+    target.add(bobPeer)
+    const resync = Y.encodeStateAsUpdate(bob, Y.encodeStateVector(target.doc))
+    target.receive(bobPeer, encodeMessage({ type: 'sync-step2', update: resync }))
+    expect(bobPeer.closedWith).toBeNull()
+    expect(target.doc.getText('t').toString()).toBe('bob alice')
+    // Alice is back with her key: her edit applies.
+    const back = new KeyedPeer('a2', 'digest-a')
+    target.add(back)
+    target.receive(back, update(Y.encodeStateAsUpdate(alice, Y.encodeStateVector(target.doc))))
+    expect(back.closedWith).toBeNull()
+    expect(target.doc.getText('t').toString()).toBe('bob alice!')
+    expectIntact(target)
   })
 })
 

@@ -1,4 +1,11 @@
-import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason, type Message } from '@tandem/shared'
+import {
+  CLOSE_REASONS,
+  decodeMessage,
+  encodeBase64Url,
+  encodeMessage,
+  type CloseReason,
+  type Message,
+} from '@tandem/shared'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts'
@@ -23,6 +30,11 @@ export interface SyncProviderOptions {
   readonly mode?: SyncMode
   /** Name shown to editors for a viewer (SPEC R21). */
   readonly viewerName?: string
+  /**
+   * This editor's writer key (docs/PROTOCOL.md §2): the server binds the Yjs client ids it writes
+   * to it, so nobody else can extend them while it is offline (SPEC R33). Random by default.
+   */
+  readonly writerKey?: string
   /** Origin of the Tandem server; defaults to the page's origin. */
   readonly baseUrl?: string
   /** WebSocket constructor; defaults to the global one (tests in Node pass `ws`). */
@@ -393,7 +405,10 @@ export class SyncProvider {
   }
 }
 
-function createPlan(options: SyncProviderOptions): TransportPlan {
+function createPlan(given: SyncProviderOptions): TransportPlan {
+  // One key for every transport of this provider: a fallback writes as the same writer.
+  const options =
+    (given.mode ?? 'edit') === 'edit' ? { ...given, writerKey: given.writerKey ?? newWriterKey() } : given
   const memory = options.fallbackMemory ?? browserFallbackMemory()
   if (options.transport !== undefined) {
     const forced =
@@ -409,7 +424,7 @@ function createTransport(options: SyncProviderOptions, transport: TransportName)
   switch (transport) {
     case 'websocket':
       return new WebSocketTransport(
-        webSocketUrl(baseUrl, options.docId, options.token, options.viewerName),
+        webSocketUrl(baseUrl, options.docId, options.token, options.viewerName, options.writerKey),
         options.WebSocketImpl ?? globalThis.WebSocket,
       )
     case 'sse':
@@ -426,7 +441,13 @@ function createTransport(options: SyncProviderOptions, transport: TransportName)
         docId: options.docId,
         token: options.token,
         viewerName: options.viewerName ?? '',
+        writerKey: options.writerKey ?? '',
         style: transport === 'poll' ? 'short' : 'long',
       })
   }
+}
+
+/** 128 random bits, base64url: a writer key nobody can guess (SPEC R33). */
+function newWriterKey(): string {
+  return encodeBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(16)))
 }

@@ -12,6 +12,8 @@ export interface LongPollTransportOptions {
   readonly docId: string
   readonly token: string
   readonly viewerName?: string
+  /** Sent when the session opens: the writer key of SPEC R33. */
+  readonly writerKey?: string
   /**
    * `long`: the server holds each poll until there is data (default). `short`: plain interval
    * polls for networks that kill held requests (docs/PROTOCOL.md §8).
@@ -132,7 +134,8 @@ export class LongPollTransport implements ClientTransport {
       const name = viewerName ? `&name=${encodeURIComponent(viewerName)}` : ''
       // Only counted by the server's metrics (R51): it opens the same session either way.
       const fallback = context?.isFallback ? '&fallback=1' : ''
-      const created = await request(`${base}?${auth}&ack=1${name}${fallback}`, { method: 'POST' })
+      const writer = this.options.writerKey ? `&wk=${encodeURIComponent(this.options.writerKey)}` : ''
+      const created = await request(`${base}?${auth}&ack=1${name}${fallback}${writer}`, { method: 'POST' })
       sessionId = ((await created.json()) as { sessionId: string }).sessionId
       handlers.onOpen()
       void flush().catch(fail)

@@ -76,13 +76,20 @@ export class WebSocketTransport implements ClientTransport {
   }
 }
 
-/** `http://host` → `ws://host/ws/<docId>?k=<token>&ack=1` (docs/PROTOCOL.md §1.3, §2). */
-export function webSocketUrl(baseUrl: string, docId: string, token: string, viewerName = ''): string {
+/** `http://host` → `ws://host/ws/<docId>?k=<token>&ack=1[&wk=<writer key>]` (docs/PROTOCOL.md §1.3, §2). */
+export function webSocketUrl(
+  baseUrl: string,
+  docId: string,
+  token: string,
+  viewerName = '',
+  writerKey = '',
+): string {
   const url = new URL(`/ws/${encodeURIComponent(docId)}`, baseUrl)
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
   url.searchParams.set('k', token)
   url.searchParams.set('ack', '1')
   if (viewerName) url.searchParams.set('name', viewerName)
+  if (writerKey) url.searchParams.set('wk', writerKey)
   return url.toString()
 }
 

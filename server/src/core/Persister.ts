@@ -77,10 +77,13 @@ export class Persister implements Intake {
     return () => this.#relievedListeners.delete(listener)
   }
 
-  /** Queues an update for the next group commit; returns its ticket. */
-  enqueue(docId: string, update: Uint8Array): number {
+  /**
+   * Queues an update for the next group commit, with the client ids it bound to a writer key
+   * (R33); returns its ticket.
+   */
+  enqueue(docId: string, update: Uint8Array, writers?: AppendEntry['writers']): number {
     const ticket = ++this.#lastTicket
-    this.#pending.push({ docId, update, ticket })
+    this.#pending.push(writers ? { docId, update, writers, ticket } : { docId, update, ticket })
     if (this.backlog >= this.#maxBacklog) this.#isOverloaded = true
     if (this.#state.kind === 'idle') {
       this.#state = { kind: 'scheduled' }

@@ -89,6 +89,10 @@ export class Room {
   #viewerRenewal: NodeJS.Timeout | null = null
   /** Which connection writes as which Yjs client id (R33). */
   readonly #writers = new Map<number, Peer>()
+  /** Which writer key (digest) may extend which Yjs client id, stored with the document (R33). */
+  readonly #boundWriters: Map<number, string>
+  /** Bindings made since the last persisted update: they are stored with the next one. */
+  #unsavedBindings: Array<[number, string]> = []
   /** Which connection speaks for which awareness client id; null: the room itself (viewers). */
   readonly #presenceOwners = new Map<number, Peer | null>()
   readonly #limits: RoomLimits
@@ -123,6 +127,7 @@ export class Room {
     this.#onPersisted = options.onPersisted
     this.#onBroken = options.onBroken
     this.#doc = new Y.Doc()
+    this.#boundWriters = new Map(stored?.writers ?? [])
     if (stored && stored.updates.length > 0) {
       // Reading every struct's range decodes each entry: an undecodable stored value throws here
       // and the caller fails this document closed (R10).
@@ -355,7 +360,7 @@ export class Room {
   ): boolean {
     // The answer of a new client to the server's step 1 holds nothing: no need to load anything.
     if (isEmptyUpdate(received)) return true
-    const checked = this.#check(peer, received)
+    const checked = this.#check(peer, received, isLiveEdit)
     if (checked.verdict !== 'ok') {
       this.#reject(peer, checked.reason, checked.detail)
       return false
@@ -370,6 +375,11 @@ export class Room {
         }
         this.#writers.set(client, peer)
         state.writtenClients.add(client)
+        // A client id first extended by a keyed writer is that writer's from now on (R33).
+        if (peer.writerKey && !this.#boundWriters.has(client)) {
+          this.#boundWriters.set(client, peer.writerKey)
+          this.#unsavedBindings.push([client, peer.writerKey])
+        }
       }
     }
     if (mayWait) {
@@ -378,7 +388,7 @@ export class Room {
         this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'too many updates waiting for missing dependencies')
         return false
       }
-      this.#waiting.add({ peer, seq, update })
+      this.#waiting.add({ peer, seq, update, isLiveEdit })
       return true
     }
     if (!this.#applyUpdate(state, update)) {
@@ -393,6 +403,7 @@ export class Room {
   #check(
     peer: Peer,
     received: Uint8Array,
+    isLiveEdit: boolean,
   ):
     | { verdict: 'ok'; update: Uint8Array; writtenClients: readonly number[]; mayWait: boolean }
     | { verdict: 'rejected'; reason: CloseReason; detail: string } {
@@ -403,6 +414,22 @@ export class Room {
       verdict = validateUpdate(this.doc, update, this.#limits.update)
     }
     if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
+    const foreign = verdict.writtenClients.filter((client) => {
+      const bound = this.#boundWriters.get(client)
+      return bound !== undefined && bound !== (peer.writerKey ?? null)
+    })
+    if (foreign.length > 0) {
+      if (isLiveEdit) {
+        const detail = `client ${foreign[0]} belongs to another writer`
+        return { verdict: 'rejected', reason: CLOSE_REASONS.foreignClient, detail }
+      }
+      // A resync may carry other writers' structs the server lost in a crash: those writers bring
+      // them back themselves. The rest of it is applied.
+      const theirs = new Map(foreign.map((client) => [client, Number.MAX_SAFE_INTEGER]))
+      update = Y.diffUpdate(update, Y.encodeStateVector(theirs))
+      verdict = validateUpdate(this.doc, update, this.#limits.update)
+      if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
+    }
     for (const client of verdict.writtenClients) {
       const owner = this.#writers.get(client)
       if (owner !== undefined && owner !== peer) {
@@ -417,7 +444,7 @@ export class Room {
   readonly #settleWaiting = (entry: WaitingUpdate): 'keep' | 'done' => {
     const state = this.#peers.get(entry.peer)
     if (this.#isBroken || !state) return 'done'
-    const checked = this.#check(entry.peer, entry.update)
+    const checked = this.#check(entry.peer, entry.update, entry.isLiveEdit)
     if (checked.verdict !== 'ok') {
       this.#reject(entry.peer, checked.reason, `${WAITING_DETAIL}${checked.detail}`)
       return 'done'
@@ -598,7 +625,8 @@ export class Room {
       setImmediate(this.#flushOutgoing)
     }
     if (!(isOrigin(origin) && origin.kind === 'store')) {
-      this.#lastTicket = this.persister.enqueue(this.docId, update)
+      const bindings = this.#unsavedBindings.length > 0 ? this.#unsavedBindings.splice(0) : undefined
+      this.#lastTicket = this.persister.enqueue(this.docId, update, bindings)
     }
   }
 

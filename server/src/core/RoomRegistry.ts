@@ -373,6 +373,7 @@ function observedPeer(
     viewerName: peer.viewerName,
     resumeFrom: peer.resumeFrom,
     isProbe: peer.isProbe,
+    writerKey: peer.writerKey ?? null,
     send(frame) {
       observer.sent?.(info, frame)
       peer.send(frame)

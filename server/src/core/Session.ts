@@ -1,4 +1,5 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
+import { createHash } from 'node:crypto'
 import type { Disposer, Peer, Role } from './types.ts'
 
 export interface SessionIdentity {
@@ -8,6 +9,8 @@ export interface SessionIdentity {
   readonly viewerName?: string
   readonly resumeFrom?: Uint8Array | null
   readonly isProbe?: boolean
+  /** The `wk` the client sent, as it sent it; the session keeps only its digest (R33). */
+  readonly writerKey?: string | null
 }
 
 /**
@@ -52,6 +55,7 @@ export class Session implements Peer {
   readonly viewerName: string
   readonly resumeFrom: Uint8Array | null
   readonly isProbe: boolean
+  readonly writerKey: string | null
 
   constructor(
     identity: SessionIdentity,
@@ -64,6 +68,7 @@ export class Session implements Peer {
     this.viewerName = identity.viewerName ?? ''
     this.resumeFrom = identity.resumeFrom ?? null
     this.isProbe = identity.isProbe ?? false
+    this.writerKey = writerKeyDigest(identity.writerKey)
   }
 
   get isClosed(): boolean {
@@ -125,4 +130,16 @@ export class Session implements Peer {
       this.close(CLOSE_REASONS.internalError)
     }
   }
+}
+
+/** 16–64 url-safe characters, as Tandem's client sends (128 random bits, base64url). */
+const WRITER_KEY = /^[A-Za-z0-9_-]{16,64}$/
+
+/**
+ * What the server keeps of a writer key: its SHA-256, so neither memory nor storage holds a
+ * key that would let someone write as that editor. A malformed key counts as none.
+ */
+export function writerKeyDigest(key: string | null | undefined): string | null {
+  if (!key || !WRITER_KEY.test(key)) return null
+  return createHash('sha256').update(key).digest('base64url')
 }

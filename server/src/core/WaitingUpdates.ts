@@ -6,6 +6,8 @@ export interface WaitingUpdate {
   /** The sender's message number, acknowledged once the update is applied and durable (R7). */
   readonly seq: number
   readonly update: Uint8Array
+  /** A live edit (sync update) rather than a resync (step 2): checked as such again (R33). */
+  readonly isLiveEdit: boolean
 }
 
 /**

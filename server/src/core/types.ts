@@ -21,6 +21,11 @@ export interface Peer {
   readonly resumeFrom: Uint8Array | null
   /** A client's background check that this transport works (R26): never shown as present. */
   readonly isProbe: boolean
+  /**
+   * Digest of the writer key the client sent (`wk`, R33); null or absent for clients without one
+   * (stock y-websocket). Yjs client ids bound to a key are written only by that key's holder.
+   */
+  readonly writerKey?: string | null
   send(frame: Uint8Array): void
   close(reason: CloseReason): void
 }

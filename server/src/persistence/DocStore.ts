@@ -25,11 +25,15 @@ export interface StoredDoc {
   readonly meta: DocMeta
   /** Updates in append order. Applying all of them in order reproduces the document. */
   readonly updates: readonly Uint8Array[]
+  /** Yjs client ids bound to a writer key (hash), so only that writer may extend them (R33). */
+  readonly writers?: ReadonlyMap<number, string>
 }
 
 export interface AppendEntry {
   readonly docId: string
   readonly update: Uint8Array
+  /** Client ids this update bound to a writer key: stored in the same batch as the update. */
+  readonly writers?: ReadonlyArray<readonly [number, string]>
 }
 
 /** One entry of a listing: a document's id and metadata. */

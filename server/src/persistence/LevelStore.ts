@@ -29,6 +29,7 @@ export class LevelStore implements DocStore {
   readonly #db: Level<string, Uint8Array>
   readonly #log
   readonly #meta
+  readonly #writers
   readonly #options: LevelStoreOptions
   readonly #now: () => number
   /** Write-side cache of each written document's meta; read inside the write chain only. */
@@ -41,6 +42,7 @@ export class LevelStore implements DocStore {
     this.#db = new Level<string, Uint8Array>(options.dir, { valueEncoding: 'view' })
     this.#log = this.#db.sublevel<string, Uint8Array>('log', { valueEncoding: 'view' })
     this.#meta = this.#db.sublevel<string, DocMeta>('meta', { valueEncoding: 'json' })
+    this.#writers = this.#db.sublevel<string, string>('writers', { valueEncoding: 'utf8' })
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
@@ -86,7 +88,7 @@ export class LevelStore implements DocStore {
   }
 
   async #writeMeta(docId: string, meta: DocMeta): Promise<void> {
-    await this.#db.batch<string, Uint8Array | DocMeta>(
+    await this.#db.batch<string, Uint8Array | DocMeta | string>(
       [{ type: 'put', sublevel: this.#meta, key: docId, value: meta }],
       { sync: this.#options.syncWrites },
     )
@@ -104,7 +106,11 @@ export class LevelStore implements DocStore {
     if (!snapshotMeta) return null
     const updates: Uint8Array[] = []
     for await (const update of this.#log.values(logRange(docId))) updates.push(update)
-    return { meta: snapshotMeta, updates }
+    const writers = new Map<number, string>()
+    for await (const [key, writerKey] of this.#writers.iterator(logRange(docId))) {
+      writers.set(Number(key.slice(docId.length + 1)), writerKey)
+    }
+    return { meta: snapshotMeta, updates, writers }
   }
 
   append(entries: readonly AppendEntry[]): Promise<void> {
@@ -132,7 +138,12 @@ export class LevelStore implements DocStore {
       }
       for (const [docId, meta] of metas)
         ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: meta })
-      await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
+      for (const { docId, writers } of entries) {
+        for (const [client, writerKey] of writers ?? []) {
+          ops.push({ type: 'put', sublevel: this.#writers, key: `${docId}!${client}`, value: writerKey })
+        }
+      }
+      await this.#db.batch<string, Uint8Array | DocMeta | string>(ops, { sync: this.#options.syncWrites })
       // Only after the batch is durable does the cache move on; a failed batch leaves it as it was.
       for (const [docId, meta] of metas) {
         this.#metaCache.set(docId, meta)
@@ -171,7 +182,7 @@ export class LevelStore implements DocStore {
       const ops: BatchOp[] = keys.slice(0, -1).map((key) => ({ type: 'del', sublevel: this.#log, key }))
       ops.push({ type: 'put', sublevel: this.#log, key: lastKey, value: merged })
       ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: compacted })
-      await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
+      await this.#db.batch<string, Uint8Array | DocMeta | string>(ops, { sync: this.#options.syncWrites })
       this.#metaCache.set(docId, compacted)
     })
   }
@@ -183,9 +194,11 @@ export class LevelStore implements DocStore {
       const ops: BatchOp[] = []
       for await (const key of this.#log.keys(logRange(docId)))
         ops.push({ type: 'del', sublevel: this.#log, key })
+      for await (const key of this.#writers.keys(logRange(docId)))
+        ops.push({ type: 'del', sublevel: this.#writers, key })
       if (!meta && ops.length === 0) return false
       ops.push({ type: 'del', sublevel: this.#meta, key: docId })
-      await this.#db.batch<string, Uint8Array | DocMeta>(ops, { sync: this.#options.syncWrites })
+      await this.#db.batch<string, Uint8Array | DocMeta | string>(ops, { sync: this.#options.syncWrites })
       this.#metaCache.delete(docId)
       return true
     })
@@ -227,7 +240,7 @@ export class LevelStore implements DocStore {
 }
 
 /** One op of a batch that spans the log (bytes) and meta (JSON) sublevels. */
-type BatchOp = BatchOperation<Level<string, Uint8Array>, string, Uint8Array | DocMeta>
+type BatchOp = BatchOperation<Level<string, Uint8Array>, string, Uint8Array | DocMeta | string>
 
 /** Updates merged into one log entry at most: Y.mergeUpdates grows faster than linearly. */
 const MERGE_LIMIT = 64

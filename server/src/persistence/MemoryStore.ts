@@ -3,6 +3,7 @@ import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoredDoc } from './Doc
 interface MemoryDoc {
   meta: DocMeta
   updates: Uint8Array[]
+  writers: Map<number, string>
 }
 
 /** In-memory DocStore for tests and ephemeral runs; same contract as LevelStore. */
@@ -21,7 +22,7 @@ export class MemoryStore implements DocStore {
 
   create(docId: string, linkKey: string): Promise<boolean> {
     if (this.#docs.has(docId)) return Promise.resolve(false)
-    this.#docs.set(docId, { meta: emptyMeta(this.#now(), linkKey), updates: [] })
+    this.#docs.set(docId, { meta: emptyMeta(this.#now(), linkKey), updates: [], writers: new Map() })
     return Promise.resolve(true)
   }
 
@@ -38,14 +39,21 @@ export class MemoryStore implements DocStore {
 
   load(docId: string): Promise<StoredDoc | null> {
     const doc = this.#docs.get(docId)
-    return Promise.resolve(doc ? { meta: doc.meta, updates: [...doc.updates] } : null)
+    return Promise.resolve(
+      doc ? { meta: doc.meta, updates: [...doc.updates], writers: new Map(doc.writers) } : null,
+    )
   }
 
   append(entries: readonly AppendEntry[]): Promise<void> {
     const now = this.#now()
-    for (const { docId, update } of entries) {
-      const doc = this.#docs.get(docId) ?? { meta: emptyMeta(now, ''), updates: [] }
+    for (const { docId, update, writers } of entries) {
+      const doc: MemoryDoc = this.#docs.get(docId) ?? {
+        meta: emptyMeta(now, ''),
+        updates: [],
+        writers: new Map(),
+      }
       doc.updates.push(update.slice())
+      for (const [client, key] of writers ?? []) doc.writers.set(client, key)
       doc.meta = {
         ...doc.meta,
         updatedAt: now,

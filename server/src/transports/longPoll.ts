@@ -79,11 +79,12 @@ class PollSession {
     role: 'edit' | 'view',
     wantsAcks: boolean,
     viewerName: string,
+    writerKey: string | null,
     registry: RoomRegistry,
     maxQueuedBytes: number,
   ) {
     this.session = new Session(
-      { id: this.id, role, wantsAcks, viewerName },
+      { id: this.id, role, wantsAcks, viewerName, writerKey },
       {
         write: (frames, done) => {
           this.#ready = { frames, done }
@@ -257,6 +258,7 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
           access.role,
           request.query['ack'] === '1',
           (request.query['name'] ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
+          request.query['wk'] ?? null,
           options.registry,
           options.maxQueuedBytes,
         )

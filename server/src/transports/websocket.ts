@@ -193,6 +193,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
             role: access.role,
             wantsAcks: url.searchParams.get('ack') === '1',
             viewerName: (url.searchParams.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
+            writerKey: url.searchParams.get('wk'),
           }
           wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, identity, release))
         },
