@@ -143,3 +143,46 @@ describe('SyncProvider transport policy', () => {
     provider.destroy()
   })
 })
+
+describe('writer key', () => {
+  /** The URL each provider's WebSocket was opened with; nothing ever connects. */
+  function openedUrls(): { urls: string[]; WebSocketImpl: typeof WebSocket } {
+    const urls: string[] = []
+    class RecordingSocket {
+      static readonly OPEN = 1
+      binaryType = 'arraybuffer'
+      readyState = 0
+      onopen: (() => void) | null = null
+      onerror: (() => void) | null = null
+      onmessage: (() => void) | null = null
+      onclose: (() => void) | null = null
+      constructor(url: string) {
+        urls.push(url)
+      }
+      send(): void {}
+      close(): void {}
+    }
+    return { urls, WebSocketImpl: RecordingSocket as unknown as typeof WebSocket }
+  }
+
+  const keyOf = (url: string | undefined): string | null => new URL(url ?? 'ws://x').searchParams.get('wk')
+
+  it('[R33] one writer key per document: a new provider of the same Y.Doc (a new link) keeps it', () => {
+    const { urls, WebSocketImpl } = openedUrls()
+    const doc = new Y.Doc()
+    const options = { docId: 'd', baseUrl: 'http://localhost:1', WebSocketImpl, fallbackMemory: memory() }
+    const first = new SyncProvider({ ...options, doc, token: 'e.old' })
+    first.destroy()
+    const second = new SyncProvider({ ...options, doc, token: 'e.new' })
+    second.destroy()
+    const other = new SyncProvider({ ...options, doc: new Y.Doc(), token: 'e.new' })
+    other.destroy()
+    const viewer = new SyncProvider({ ...options, doc, token: 'v.x', mode: 'view', transport: 'websocket' })
+    viewer.destroy()
+    expect(keyOf(urls[0])).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(keyOf(urls[1])).toBe(keyOf(urls[0]))
+    expect(keyOf(urls[2])).not.toBe(keyOf(urls[0]))
+    // Viewers never write: they send no key.
+    expect(keyOf(urls[3])).toBeNull()
+  })
+})

@@ -406,9 +406,12 @@ export class SyncProvider {
 }
 
 function createPlan(given: SyncProviderOptions): TransportPlan {
-  // One key for every transport of this provider: a fallback writes as the same writer.
+  // One key per Y.Doc, whose Yjs client id it protects: every transport, reconnect and new
+  // provider of that document (a new link after a reset) writes as the same writer.
   const options =
-    (given.mode ?? 'edit') === 'edit' ? { ...given, writerKey: given.writerKey ?? newWriterKey() } : given
+    (given.mode ?? 'edit') === 'edit'
+      ? { ...given, writerKey: given.writerKey ?? writerKeyOf(given.doc) }
+      : given
   const memory = options.fallbackMemory ?? browserFallbackMemory()
   if (options.transport !== undefined) {
     const forced =
@@ -447,7 +450,14 @@ function createTransport(options: SyncProviderOptions, transport: TransportName)
   }
 }
 
-/** 128 random bits, base64url: a writer key nobody can guess (SPEC R33). */
-function newWriterKey(): string {
-  return encodeBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(16)))
+const writerKeys = new WeakMap<Y.Doc, string>()
+
+/** The document's writer key: 128 random bits, base64url, nobody can guess (SPEC R33). */
+function writerKeyOf(doc: Y.Doc): string {
+  let key = writerKeys.get(doc)
+  if (key === undefined) {
+    key = encodeBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(16)))
+    writerKeys.set(doc, key)
+  }
+  return key
 }
