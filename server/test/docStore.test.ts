@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { encodeMessage } from '@tandem/shared'
+import { Persister } from '../src/core/Persister.ts'
+import { RoomRegistry } from '../src/core/RoomRegistry.ts'
+import type { Peer } from '../src/core/types.ts'
 import { LevelStore, StoreLockedError } from '../src/persistence/LevelStore.ts'
 import { MemoryStore } from '../src/persistence/MemoryStore.ts'
 import { docStoreContract } from './docStoreContract.ts'
@@ -63,6 +67,58 @@ describe('LevelStore', () => {
       const again = new Y.Doc()
       for (const update of (await reopened.load('d'))?.updates ?? []) Y.applyUpdate(again, update)
       expect(again.getText('t').toString()).toBe(doc.getText('t').toString())
+      await reopened.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('[R5][R35] at shutdown, a loaded document is written over its log as one entry; the next start loads it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
+    try {
+      const store = await openLevel(dir)
+      await store.create('d', 'key')
+      const persister = new Persister(store, { retryDelayMs: 1, maxRetryDelayMs: 1 })
+      const registry = new RoomRegistry(store, persister, { roomIdleMs: 60_000, maxPendingBytes: 1024 })
+      const author = new Y.Doc()
+      let onJoined = (): void => undefined
+      const joined = new Promise<void>((resolve) => (onJoined = resolve))
+      const peer: Peer = {
+        id: 'p',
+        role: 'edit',
+        wantsAcks: false,
+        viewerName: '',
+        resumeFrom: null,
+        isProbe: false,
+        // The room's first message (its step 1) says the document is loaded and joined.
+        send: () => onJoined(),
+        close: () => undefined,
+      }
+      const connection = registry.connect('d', peer)
+      await joined
+      for (const word of ['one ', 'two ', 'three']) {
+        const before = Y.encodeStateVector(author)
+        author.getText('t').insert(author.getText('t').length, word)
+        connection.receive(
+          encodeMessage({ type: 'sync-update', update: Y.encodeStateAsUpdate(author, before) }),
+        )
+        await persister.flush()
+      }
+      expect((await store.getMeta('d'))?.logLength).toBe(3)
+      await registry.close()
+      persister.close()
+      await store.close()
+      const reopened = await openLevel(dir)
+      const loaded = await reopened.load('d')
+      expect(loaded?.updates).toHaveLength(1)
+      expect(loaded?.meta).toMatchObject({ logLength: 1, version: 3 })
+      const copy = new Y.Doc()
+      Y.applyUpdate(copy, loaded?.updates[0] ?? new Uint8Array())
+      expect(copy.getText('t').toString()).toBe('one two three')
+      // A stale version (something was appended since) leaves the log alone.
+      await reopened.append([{ docId: 'd', update: Y.encodeStateAsUpdate(new Y.Doc()) }])
+      await reopened.compactTo('d', new Uint8Array([0, 0]), 3)
+      expect((await reopened.load('d'))?.updates).toHaveLength(2)
       await reopened.close()
     } finally {
       await rm(dir, { recursive: true, force: true })

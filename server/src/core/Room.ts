@@ -499,14 +499,14 @@ export class Room {
    */
   #step2For(stateVector: Uint8Array): Uint8Array {
     if (stateVector.byteLength === 1 && stateVector[0] === 0) {
-      this.#fullStateFrame ??= encodeMessage({ type: 'sync-step2', update: this.#fullState() })
+      this.#fullStateFrame ??= encodeMessage({ type: 'sync-step2', update: this.fullState() })
       return this.#fullStateFrame
     }
     return encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, stateVector) })
   }
 
   /** The whole document as one update: from storage as it is while nothing is applied yet. */
-  #fullState(): Uint8Array {
+  fullState(): Uint8Array {
     const stored = this.#stored
     if (!stored) return Y.encodeStateAsUpdate(this.#doc)
     return stored.length === 1 ? (stored[0] as Uint8Array) : Y.mergeUpdates([...stored])

@@ -4,6 +4,9 @@ import type { Persister } from './Persister.ts'
 import { Room, type RoomOptions } from './Room.ts'
 import type { Peer } from './types.ts'
 
+/** Time the shutdown may spend compacting loaded documents' logs. */
+const SHUTDOWN_COMPACTION_MS = 3_000
+
 export interface RegistryOptions {
   /** How long a room without peers stays loaded before it is unloaded (once saved). */
   readonly roomIdleMs: number
@@ -283,8 +286,31 @@ export class RoomRegistry {
       }
     }
     await Promise.all(rooms.map((room) => room.whenSaved()))
+    await this.#compactForNextStart(rooms)
     for (const room of rooms) room.destroy()
     this.#entries.clear()
+  }
+
+  /**
+   * Writes each loaded document's state, which the room holds anyway, over its log of several
+   * entries, so the next start loads one entry and answers its first joiner with those bytes
+   * (issue 6). Bounded in time: shutdown must stay quick; what is left is compacted as usual.
+   */
+  async #compactForNextStart(rooms: readonly Room[]): Promise<void> {
+    const compactTo = this.store.compactTo?.bind(this.store)
+    if (!compactTo) return
+    const deadline = Date.now() + SHUTDOWN_COMPACTION_MS
+    for (const room of rooms) {
+      if (Date.now() > deadline) return
+      // A room given up mid-update holds memory nobody trusts: its log stays as it is.
+      if (room.isBroken) continue
+      try {
+        const meta = await this.store.getMeta(room.docId)
+        if (meta && meta.logLength > 1) await compactTo(room.docId, room.fullState(), meta.version)
+      } catch {
+        // Nothing is lost: the log is intact and is compacted after the next start.
+      }
+    }
   }
 
   #generationOf(docId: string): number {

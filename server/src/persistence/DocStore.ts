@@ -65,5 +65,12 @@ export interface DocStore {
   delete(docId: string): Promise<boolean>
   /** Up to `limit` documents in id order, starting after the id `after` (a cursor) if given. */
   list(options: { readonly after?: string | undefined; readonly limit: number }): Promise<ListedDoc[]>
+  /**
+   * Replaces a log of several entries by `state`, the document's whole state as the caller holds
+   * it, if nothing was appended since `version` (else does nothing): a compaction without reading
+   * the log back (used at shutdown, so the next start loads one entry). Optional: a store without
+   * a log has nothing to compact.
+   */
+  compactTo?(docId: string, state: Uint8Array, version: number): Promise<void>
   close(): Promise<void>
 }

@@ -187,6 +187,28 @@ export class LevelStore implements DocStore {
     })
   }
 
+  compactTo(docId: string, state: Uint8Array, version: number): Promise<void> {
+    return this.#serialize(async () => {
+      const meta = await this.#readMeta(docId)
+      if (!meta || meta.version !== version || meta.logLength <= 1) return
+      const keys: string[] = []
+      for await (const key of this.#log.keys(logRange(docId))) keys.push(key)
+      const lastKey = keys.at(-1)
+      if (lastKey === undefined) return
+      const compacted: DocMeta = {
+        ...meta,
+        storedBytes: state.byteLength,
+        logLength: 1,
+        compactedBytes: state.byteLength,
+      }
+      const ops: BatchOp[] = keys.slice(0, -1).map((key) => ({ type: 'del', sublevel: this.#log, key }))
+      ops.push({ type: 'put', sublevel: this.#log, key: lastKey, value: state })
+      ops.push({ type: 'put', sublevel: this.#meta, key: docId, value: compacted })
+      await this.#db.batch<string, Uint8Array | DocMeta | string>(ops, { sync: this.#options.syncWrites })
+      this.#metaCache.set(docId, compacted)
+    })
+  }
+
   /** Log entries and meta go in one atomic batch: a crash leaves the document whole or gone. */
   delete(docId: string): Promise<boolean> {
     return this.#serialize(async () => {

@@ -93,7 +93,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       {
         write(frames, done) {
           let chunk = ''
-          for (const frame of frames) chunk += `id: ${++eventId}\ndata: ${encodeBase64(frame)}\n\n`
+          for (const frame of frames) chunk += `id: ${++eventId}\ndata: ${base64Of(frame)}\n\n`
           // Backpressure: the session queues (bounded) until the socket drains (R9).
           if (response.write(chunk)) done()
           else response.once('drain', done)
@@ -153,4 +153,16 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       for (const session of sessions) session.close(reason)
     },
   }
+}
+
+/** Event data already encoded, by the message it carries: a broadcast is encoded once, not per viewer. */
+const encodedFrames = new WeakMap<Uint8Array, string>()
+
+function base64Of(frame: Uint8Array): string {
+  let data = encodedFrames.get(frame)
+  if (data === undefined) {
+    data = encodeBase64(frame)
+    encodedFrames.set(frame, data)
+  }
+  return data
 }
