@@ -137,7 +137,10 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       connection.receive(toUint8Array(data))
       const workMs = performance.now() - startedAt
       const now = Date.now()
-      const isWithinBudget = messageBudget.take(now) && timeBudget.charge(now, workMs)
+      // Both are charged: work done while over the message budget still counts.
+      const hasMessages = messageBudget.take(now)
+      const hasTime = timeBudget.charge(now, workMs)
+      const isWithinBudget = hasMessages && hasTime
       if (!isOverBudget && !isWithinBudget) {
         isOverBudget = true
         ws.pause()
