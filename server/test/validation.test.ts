@@ -197,14 +197,41 @@ describe('update validation', () => {
       ['different types', Y.createID(1, 0), Y.createID(1, 3), CLOSE_REASONS.invalidUpdate],
       ['genuine gap', Y.createID(1, 0), Y.createID(1, 1), null],
     ]
+    // A text inside a map entry that was then deleted: its items are collected (GC structs).
+    const gone = edit(author, (d) => {
+      const nested = new Y.Text()
+      d.getMap('m').set('x', nested)
+      nested.insert(0, 'gone')
+    })
+    const removal = edit(author, (d) => d.getMap('m').delete('x'))
+    const collected = Y.createID(1, 5)
+    cases.push(['one origin in a deleted type', collected, Y.createID(1, 1), CLOSE_REASONS.invalidUpdate])
     for (const [name, origin, rightOrigin, expected] of cases) {
       const target = room()
-      send(target, update(content), new TestPeer('author'))
+      send(target, update(Y.mergeUpdates([content, gone, removal])), new TestPeer('author'))
       const peer = send(target, update(forgedItem(2, origin, rightOrigin, 'x')))
       expect(peer.closedWith, name).toBe(expected)
       expect(target.doc.getText('t').toString(), name).toBe(expected ? 'ab' : 'axb')
       expectIntact(target)
     }
+  })
+
+  it('[R31][R12] a resync that inserts and erases its own text (typed offline) applies at once', async () => {
+    const target = room()
+    const offline = new Y.Doc()
+    const before = Y.encodeStateVector(offline)
+    offline.getText('t').insert(0, 'typed and erased, then kept')
+    offline.getText('t').delete(0, 'typed and erased, '.length)
+    const peer = new AckingPeer('p')
+    target.add(peer)
+    target.receive(
+      peer,
+      encodeMessage({ type: 'sync-step2', update: Y.encodeStateAsUpdate(offline, before) }),
+    )
+    expect(peer.closedWith).toBeNull()
+    expect(target.doc.getText('t').toString()).toBe('then kept')
+    await vi.waitFor(() => expect(peer.savedSeq).toBe(1))
+    expectIntact(target)
   })
 
   it('[R31] caps what waits for dependencies that never come', () => {

@@ -153,8 +153,11 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     }
   }
   for (const [client, { first }] of ranges) if (first > state(client)) mayWait = true
+  // Deleting what the document or this very update holds needs nothing more (an update may
+  // delete its own structs: typing then erasing offline); deleting beyond that waits.
+  const coveredEnd = (client: number): number => Math.max(state(client), ranges.get(client)?.end ?? 0)
   for (const [client, deletions] of ds.clients) {
-    for (const { clock, len } of deletions) if (clock + len > state(client)) mayWait = true
+    for (const { clock, len } of deletions) if (clock + len > coveredEnd(client)) mayWait = true
   }
   return { ok: true, writtenClients, needsTrim: false, mayWait }
 }
@@ -181,8 +184,13 @@ function misplacedOrigins(
   if (origin.clock >= state(origin.client) || rightOrigin.clock >= state(rightOrigin.client)) return null
   const left = Y.getItem(doc.store, origin) as Y.Item | Y.GC
   const right = Y.getItem(doc.store, rightOrigin) as Y.Item | Y.GC
-  // Garbage-collected neighbours: Yjs integrates such an item as garbage too.
-  if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return null
+  // Both collected (their type was deleted): Yjs integrates the item as garbage too. One collected
+  // and one live are two types, one of them deleted: Yjs would split the live neighbour (a
+  // surrogate pair becomes two U+FFFD) and store only garbage, so the split is lost on reload.
+  const isLeftLive = left instanceof Y.Item
+  const isRightLive = right instanceof Y.Item
+  if (!isLeftLive && !isRightLive) return null
+  if (!isLeftLive || !isRightLive) return 'one origin is in a deleted type, the other is not'
   if (left === right) return rightOrigin.clock > origin.clock ? null : 'right origin precedes left origin'
   if (left.parent !== right.parent || left.parentSub !== right.parentSub) {
     return 'left and right origin are in different types'
