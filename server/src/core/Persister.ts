@@ -10,7 +10,7 @@ export interface PersisterOptions {
   readonly onError?: (error: unknown, attempt: number) => void
   /** Told after every write attempt of a group commit (metrics); never changes the outcome. */
   readonly onBatch?: (batch: BatchReport) => void
-  /** Updates not yet durable at which the server stops reading editors (R29); default 10,000. */
+  /** Updates not yet durable at which the server stops reading editors (R29); default 2,000. */
   readonly maxBacklog?: number
 }
 
