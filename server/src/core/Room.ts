@@ -13,8 +13,16 @@ import type { PersistStatus, Persister } from './Persister.ts'
 import { DEFAULT_AWARENESS_LIMITS, validateAwareness, type AwarenessLimits } from './awarenessValidation.ts'
 import { changesDocument } from './readOnly.ts'
 import { TokenBucket } from './TokenBucket.ts'
-import { DEFAULT_UPDATE_LIMITS, validateUpdate, type UpdateLimits } from './updateValidation.ts'
+import {
+  DEFAULT_UPDATE_LIMITS,
+  isEmptyUpdate,
+  validateUpdate,
+  type UpdateLimits,
+} from './updateValidation.ts'
+import { stateVectorOf } from './storedState.ts'
+import { TurnBroadcast } from './TurnBroadcast.ts'
 import { WaitingUpdates, type WaitingUpdate } from './WaitingUpdates.ts'
+import { WriterBindings } from './WriterBindings.ts'
 import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
 /** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
@@ -89,10 +97,8 @@ export class Room {
   #viewerRenewal: NodeJS.Timeout | null = null
   /** Which connection writes as which Yjs client id (R33). */
   readonly #writers = new Map<number, Peer>()
-  /** Which writer key (digest) may extend which Yjs client id, stored with the document (R33). */
-  readonly #boundWriters: Map<number, string>
-  /** Bindings made since the last persisted update: they are stored with the next one. */
-  #unsavedBindings: Array<[number, string]> = []
+  /** Which writer key may extend which Yjs client id, stored with the document (R33). */
+  readonly #bindings: WriterBindings
   /** Which connection speaks for which awareness client id; null: the room itself (viewers). */
   readonly #presenceOwners = new Map<number, Peer | null>()
   readonly #limits: RoomLimits
@@ -108,8 +114,10 @@ export class Room {
   /** The whole document as a step 2 frame, encoded once for every joiner until it changes. */
   #fullStateFrame: Uint8Array | null = null
   /** Updates applied during this turn of the event loop, broadcast together after it. */
-  #outgoing: Array<{ readonly update: Uint8Array; readonly from: Peer | null }> = []
-  #isFlushScheduled = false
+  readonly #broadcast = new TurnBroadcast((frame, skip) => {
+    if (this.#isBroken) return
+    for (const peer of this.#peers.keys()) if (peer !== skip) peer.send(frame)
+  })
 
   constructor(
     readonly docId: string,
@@ -127,7 +135,7 @@ export class Room {
     this.#onPersisted = options.onPersisted
     this.#onBroken = options.onBroken
     this.#doc = new Y.Doc()
-    this.#boundWriters = new Map(stored?.writers ?? [])
+    this.#bindings = new WriterBindings(stored?.writers)
     if (stored && stored.updates.length > 0) {
       // Reading every struct's range decodes each entry: an undecodable stored value throws here
       // and the caller fails this document closed (R10).
@@ -376,10 +384,7 @@ export class Room {
         this.#writers.set(client, peer)
         state.writtenClients.add(client)
         // A client id first extended by a keyed writer is that writer's from now on (R33).
-        if (peer.writerKey && !this.#boundWriters.has(client)) {
-          this.#boundWriters.set(client, peer.writerKey)
-          this.#unsavedBindings.push([client, peer.writerKey])
-        }
+        if (peer.writerKey) this.#bindings.bindIfFree(client, peer.writerKey)
       }
     }
     if (mayWait) {
@@ -414,10 +419,7 @@ export class Room {
       verdict = validateUpdate(this.doc, update, this.#limits.update)
     }
     if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
-    const foreign = verdict.writtenClients.filter((client) => {
-      const bound = this.#boundWriters.get(client)
-      return bound !== undefined && bound !== (peer.writerKey ?? null)
-    })
+    const foreign = this.#bindings.foreignTo(peer.writerKey ?? null, verdict.writtenClients)
     if (foreign.length > 0) {
       if (isLiveEdit) {
         const detail = `client ${foreign[0]} belongs to another writer`
@@ -618,40 +620,15 @@ export class Room {
       return
     }
     if (this.#isBroken) return
-    const from = isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null
-    this.#outgoing.push({ update, from })
-    if (!this.#isFlushScheduled) {
-      this.#isFlushScheduled = true
-      setImmediate(this.#flushOutgoing)
-    }
+    this.#broadcast.add(update, isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null)
     if (!(isOrigin(origin) && origin.kind === 'store')) {
-      const bindings = this.#unsavedBindings.length > 0 ? this.#unsavedBindings.splice(0) : undefined
-      this.#lastTicket = this.persister.enqueue(this.docId, update, bindings)
+      this.#lastTicket = this.persister.enqueue(this.docId, update, this.#bindings.takeUnsaved())
     }
-  }
-
-  /**
-   * Sends what this turn applied, once the turn's input has been read: one update alone as it
-   * is, several merged into one (a server that falls behind catches up with fewer, larger
-   * frames). Encoded once, the same bytes go to every peer; only a sole author is skipped.
-   */
-  readonly #flushOutgoing = (): void => {
-    this.#isFlushScheduled = false
-    const outgoing = this.#outgoing
-    if (outgoing.length === 0) return
-    this.#outgoing = []
-    if (this.#isBroken) return
-    const first = outgoing[0] as (typeof outgoing)[number]
-    const update =
-      outgoing.length === 1 ? first.update : Y.mergeUpdates(outgoing.map((entry) => entry.update))
-    const from = outgoing.every((entry) => entry.from === first.from) ? first.from : null
-    const frame = encodeMessage({ type: 'sync-update', update })
-    for (const peer of this.#peers.keys()) if (peer !== from) peer.send(frame)
   }
 
   readonly #onAwarenessUpdate = ({ added, updated, removed }: AwarenessChange): void => {
     // Presence may point into content broadcast in this turn: that content goes first.
-    this.#flushOutgoing()
+    this.#broadcast.flush()
     const changed = added.concat(updated, removed)
     const frame = encodeMessage({
       type: 'awareness',
@@ -664,25 +641,6 @@ export class Room {
     const frame = encodeMessage({ type: 'persistence', state: status })
     for (const peer of this.#peers.keys()) if (peer.wantsAcks) peer.send(frame)
   }
-}
-
-/** `encodeStateAsUpdate` of nothing: no structs, empty delete set. */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.byteLength === 2 && update[0] === 0 && update[1] === 0
-}
-
-/**
- * The state vector of a document made of these updates, from their struct ranges alone (much
- * cheaper than applying them): each client's state is the highest end clock any update reaches.
- */
-function stateVectorOf(updates: readonly Uint8Array[]): Uint8Array {
-  const state = new Map<number, number>()
-  for (const update of updates) {
-    for (const [client, clock] of Y.parseUpdateMeta(update).to) {
-      if (clock > (state.get(client) ?? 0)) state.set(client, clock)
-    }
-  }
-  return Y.encodeStateVector(state)
 }
 
 /** A 32-bit awareness client id not in use in this room. */

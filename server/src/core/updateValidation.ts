@@ -38,6 +38,11 @@ type Struct = Y.Item | Y.GC | Y.Skip
 /** `encodeStateAsUpdate` of an empty document: no structs, empty delete set. */
 const EMPTY_UPDATE_BYTES = 2
 
+/** An update holding nothing (a new client's answer to step 1): no need to look at the document. */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === EMPTY_UPDATE_BYTES && update[0] === 0 && update[1] === 0
+}
+
 /**
  * Decides, before anything is applied, persisted or broadcast, whether `update` keeps the document
  * encodable, loadable and syncable (SPEC R31): it decodes, every struct it adds continues its

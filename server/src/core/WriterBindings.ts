@@ -1,0 +1,33 @@
+/**
+ * Which writer key (digest) may extend which Yjs client id (R33). Loaded with the document;
+ * bindings made since the last persisted update are handed to it, so they are stored in the same
+ * batch as the update that made them.
+ */
+export class WriterBindings {
+  readonly #keys: Map<number, string>
+  #unsaved: Array<[number, string]> = []
+
+  constructor(stored: ReadonlyMap<number, string> | undefined) {
+    this.#keys = new Map(stored ?? [])
+  }
+
+  /** The client ids among `clients` bound to a key other than `writerKey`. */
+  foreignTo(writerKey: string | null, clients: readonly number[]): number[] {
+    return clients.filter((client) => {
+      const bound = this.#keys.get(client)
+      return bound !== undefined && bound !== writerKey
+    })
+  }
+
+  /** Binds `client` to `writerKey` unless it is bound already (first keyed writer wins). */
+  bindIfFree(client: number, writerKey: string): void {
+    if (this.#keys.has(client)) return
+    this.#keys.set(client, writerKey)
+    this.#unsaved.push([client, writerKey])
+  }
+
+  /** Bindings not yet handed to the persister; undefined when there are none. */
+  takeUnsaved(): Array<[number, string]> | undefined {
+    return this.#unsaved.length > 0 ? this.#unsaved.splice(0) : undefined
+  }
+}
