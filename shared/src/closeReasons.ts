@@ -1,7 +1,8 @@
 /**
  * The one catalogue of reasons a connection or request is refused or ended. The same entry gives
  * the WebSocket close code, the HTTP status and the text the client UI shows (STYLE.md 7,
- * docs/PROTOCOL.md §4). Application close codes are 4000 + the matching HTTP status.
+ * docs/PROTOCOL.md §4). Application close codes are 4000 + the matching HTTP status, but for 4001
+ * (superseded), which stays outside 4400–4499: stock y-websocket clients treat that range as final.
  */
 export interface CloseReason {
   /** WebSocket close code. */
@@ -10,7 +11,10 @@ export interface CloseReason {
   readonly status: number
   /** Short, stable, human-readable reason; also the WebSocket close reason text. */
   readonly text: string
-  /** Whether a client should reconnect after this reason (with backoff). */
+  /**
+   * Whether the server considers the condition passing (it sends `Retry-After` for it). Tandem's
+   * client retries everything but the final reasons (see `isFinalReason`).
+   */
   readonly isRetryable: boolean
 }
 
@@ -42,6 +46,8 @@ export const CLOSE_REASONS = {
   foreignClient: reason(4423, 403, 'update rejected: written as another client', false),
   invalidAwareness: reason(4424, 422, 'presence update rejected', false),
   docUnavailable: reason(4503, 503, 'document unavailable', true),
+  // A newer connection of the same writer took this one's place (SPEC R36): its client is gone.
+  superseded: reason(4001, 409, 'replaced by a newer connection of the same client', true),
 } as const satisfies Record<string, CloseReason>
 
 export type CloseReasonName = keyof typeof CLOSE_REASONS
@@ -49,4 +55,21 @@ export type CloseReasonName = keyof typeof CLOSE_REASONS
 /** Looks a close code up in the catalogue; unknown codes map to undefined. */
 export function closeReasonByCode(code: number): CloseReason | undefined {
   return Object.values(CLOSE_REASONS).find((entry) => entry.code === code)
+}
+
+/**
+ * The only reasons after which a client stops reconnecting (SPEC R12): the link or document is
+ * not valid, so no retry can succeed. Everything else — bad input, limits, server trouble — is
+ * retried with backoff, so a transient fault never turns a page read-only.
+ */
+const FINAL_CODES: ReadonlySet<number> = new Set([
+  CLOSE_REASONS.invalidDocId.code,
+  CLOSE_REASONS.unauthorized.code,
+  CLOSE_REASONS.forbidden.code,
+  CLOSE_REASONS.docNotFound.code,
+  CLOSE_REASONS.badOrigin.code,
+])
+
+export function isFinalReason(reason: CloseReason): boolean {
+  return FINAL_CODES.has(reason.code)
 }

@@ -2,6 +2,8 @@ export {
   MESSAGE_AUTH,
   MESSAGE_AWARENESS,
   MESSAGE_PERSISTENCE,
+  MESSAGE_PING,
+  MESSAGE_PONG,
   MESSAGE_QUERY_AWARENESS,
   MESSAGE_SAVED,
   MESSAGE_SYNC,
@@ -12,7 +14,7 @@ export {
   encodeMessage,
 } from './protocol.ts'
 export type { Message, MessageType, PersistenceState } from './protocol.ts'
-export { CLOSE_REASONS, closeReasonByCode } from './closeReasons.ts'
+export { CLOSE_REASONS, closeReasonByCode, isFinalReason } from './closeReasons.ts'
 export type { CloseReason, CloseReasonName } from './closeReasons.ts'
 export { DOC_FRAGMENT, MAX_DOC_ID_LENGTH, isValidDocId } from './docId.ts'
 export { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from './base64.ts'

@@ -13,6 +13,8 @@ export const MESSAGE_AUTH = 2
 export const MESSAGE_QUERY_AWARENESS = 3
 export const MESSAGE_SAVED = 100
 export const MESSAGE_PERSISTENCE = 101
+export const MESSAGE_PING = 102
+export const MESSAGE_PONG = 103
 
 /** y-protocols sync sub-types. */
 const SYNC_STEP1 = 0
@@ -35,6 +37,13 @@ export type Message =
   | { readonly type: 'saved'; readonly seq: number }
   /** Whether the server is currently able to persist this document. */
   | { readonly type: 'persistence'; readonly state: PersistenceState }
+  /**
+   * Application-level heartbeat (opt-in with the acks, §1.3): a client asks, the server answers
+   * `pong` with the same number. WebSocket pings are invisible to page code; these are not, so a
+   * browser can tell a silent (half-open) connection from a quiet one.
+   */
+  | { readonly type: 'ping'; readonly nonce: number }
+  | { readonly type: 'pong'; readonly nonce: number }
 
 export type MessageType = Message['type']
 
@@ -80,6 +89,14 @@ export function encodeMessage(message: Message): Uint8Array {
     case 'persistence':
       encoding.writeVarUint(encoder, MESSAGE_PERSISTENCE)
       encoding.writeVarUint(encoder, message.state === 'ok' ? 0 : 1)
+      break
+    case 'ping':
+      encoding.writeVarUint(encoder, MESSAGE_PING)
+      encoding.writeVarUint(encoder, message.nonce)
+      break
+    case 'pong':
+      encoding.writeVarUint(encoder, MESSAGE_PONG)
+      encoding.writeVarUint(encoder, message.nonce)
       break
   }
   return encoding.toUint8Array(encoder)
@@ -137,6 +154,10 @@ function readMessage(decoder: decoding.Decoder): Message {
       if (state > 1) throw new ProtocolError(`unknown persistence state ${state}`)
       return { type: 'persistence', state: state === 0 ? 'ok' : 'failing' }
     }
+    case MESSAGE_PING:
+      return { type: 'ping', nonce: readSafeVarUint(decoder) }
+    case MESSAGE_PONG:
+      return { type: 'pong', nonce: readSafeVarUint(decoder) }
     default:
       throw new ProtocolError(`unknown message type ${type}`)
   }

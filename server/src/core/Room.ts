@@ -344,9 +344,14 @@ export class Room {
           }),
         )
         return
+      case 'ping':
+        // The client's heartbeat (docs/PROTOCOL.md §1.4): answered at once, whatever the room does.
+        peer.send(encodeMessage({ type: 'pong', nonce: message.nonce }))
+        return
       case 'auth-denied':
       case 'saved':
       case 'persistence':
+      case 'pong':
         // Server-to-client messages: a client that sends them is broken.
         throw new ProtocolError(`unexpected ${message.type} from client`)
     }
