@@ -115,6 +115,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           'input rejected',
         )
       },
+      // A stale connection taken over (SPEC R36): worth a line, as a connection's end is.
+      onSuperseded: (peer, next) => {
+        metrics.connectionReplaced(next ? 'superseded' : 'unresponsive')
+        app.log.info(
+          { docId, session: peer.id, role: peer.role, next: next?.id ?? null },
+          next ? 'connection superseded by the same writer' : 'connection dropped: it did not answer',
+        )
+      },
+      // Echoes are what stock clients send all day; spoofing attempts are worth a debug line (R32).
+      onPresenceDropped: (peer, kind, clientId) => {
+        metrics.presenceDropped(kind)
+        if (kind === 'foreign')
+          app.log.debug({ docId, session: peer.id, clientId }, 'presence for another connection dropped')
+      },
       onPersisted: (contributors) =>
         events.emit({ type: 'document.persisted', docId, contributors, at: Date.now() }),
     }),

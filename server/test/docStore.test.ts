@@ -93,6 +93,7 @@ describe('LevelStore', () => {
         // The room's first message (its step 1) says the document is loaded and joined.
         send: () => onJoined(),
         close: () => undefined,
+        checkAlive: () => Promise.resolve(true),
       }
       const connection = registry.connect('d', peer)
       await joined

@@ -375,6 +375,11 @@ class RecordingPeer implements Peer {
   readonly isProbe = false
   closedWith: CloseReason | null = null
   send(): void {}
+  /** A test client is always there, unless a test says otherwise (R36). */
+  isAlive = true
+  checkAlive(): Promise<boolean> {
+    return Promise.resolve(this.isAlive)
+  }
   close(reason: CloseReason): void {
     this.closedWith = reason
   }

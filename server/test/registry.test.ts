@@ -47,6 +47,7 @@ function peer(id: string): Peer & { frames: Uint8Array[]; closed: CloseReason | 
     send(frame) {
       frames.push(frame)
     },
+    checkAlive: () => Promise.resolve(true),
     close(reason) {
       this.closed = reason
     },
@@ -195,6 +196,7 @@ describe('Session', () => {
       {
         write: () => undefined /* never done: the client is not reading */,
         end: (reason) => ended.push(reason),
+        checkAlive: () => Promise.resolve(true),
       },
       { maxQueuedBytes: 1000 },
     )
@@ -215,6 +217,7 @@ describe('Session', () => {
           done = onDone
         },
         end: () => undefined,
+        checkAlive: () => Promise.resolve(true),
       },
       { maxQueuedBytes: 1000 },
     )

@@ -23,6 +23,11 @@ class RecordingPeer implements Peer {
   send(frame: Uint8Array): void {
     this.received.push(decodeMessage(frame))
   }
+  /** A test client is always there, unless a test says otherwise (R36). */
+  isAlive = true
+  checkAlive(): Promise<boolean> {
+    return Promise.resolve(this.isAlive)
+  }
   close(reason: CloseReason): void {
     this.closedWith = reason
   }

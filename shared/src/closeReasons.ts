@@ -2,7 +2,8 @@
  * The one catalogue of reasons a connection or request is refused or ended. The same entry gives
  * the WebSocket close code, the HTTP status and the text the client UI shows (STYLE.md 7,
  * docs/PROTOCOL.md §4). Application close codes are 4000 + the matching HTTP status, but for 4001
- * (superseded), which stays outside 4400–4499: stock y-websocket clients treat that range as final.
+ * and 4002 (superseded, unresponsive), which stay outside 4400–4499: stock y-websocket clients
+ * treat that range as final, and these must let them reconnect.
  */
 export interface CloseReason {
   /** WebSocket close code. */
@@ -48,6 +49,8 @@ export const CLOSE_REASONS = {
   docUnavailable: reason(4503, 503, 'document unavailable', true),
   // A newer connection of the same writer took this one's place (SPEC R36): its client is gone.
   superseded: reason(4001, 409, 'replaced by a newer connection of the same client', true),
+  // Another connection needed this one's ids and it did not answer a liveness check (SPEC R36).
+  unresponsive: reason(4002, 408, 'connection did not answer', true),
 } as const satisfies Record<string, CloseReason>
 
 export type CloseReasonName = keyof typeof CLOSE_REASONS

@@ -1,18 +1,11 @@
-import {
-  CLOSE_REASONS,
-  ProtocolError,
-  decodeMessage,
-  encodeAwarenessEntries,
-  encodeMessage,
-  type CloseReason,
-} from '@tandem/shared'
-import * as awarenessProtocol from 'y-protocols/awareness'
+import { CLOSE_REASONS, ProtocolError, decodeMessage, encodeMessage, type CloseReason } from '@tandem/shared'
+import type * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { StoredDoc } from '../persistence/DocStore.ts'
 import type { PersistStatus, Persister } from './Persister.ts'
-import { DEFAULT_AWARENESS_LIMITS, validateAwareness, type AwarenessLimits } from './awarenessValidation.ts'
+import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awarenessValidation.ts'
+import { MAX_CLIENT_IDS_PER_PEER, Presence, isSameWriter, type PresenceDrop } from './Presence.ts'
 import { changesDocument } from './readOnly.ts'
-import { TokenBucket } from './TokenBucket.ts'
 import {
   DEFAULT_UPDATE_LIMITS,
   isEmptyUpdate,
@@ -23,18 +16,20 @@ import { stateVectorOf } from './storedState.ts'
 import { TurnBroadcast } from './TurnBroadcast.ts'
 import { WaitingUpdates, type WaitingUpdate } from './WaitingUpdates.ts'
 import { WriterBindings } from './WriterBindings.ts'
-import { SERVER_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
+import { STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
-/** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
-const VIEWER_PRESENCE_RENEW_MS = 15_000
 const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 /** Far more than the state vector of any real document (~40k writers). */
 const MAX_STATE_VECTOR_BYTES = 256 * 1024
-/** Yjs client ids one connection may write or announce presence as (R32, R33). */
-const MAX_CLIENT_IDS_PER_PEER = 16
-/** Awareness messages per connection: bursts of cursor moves pass, floods are cut off (R32). */
-const AWARENESS_BURST = 200
-const AWARENESS_PER_SECOND = 60
+/**
+ * How long a contested holder has to answer a liveness check (R36): a WebSocket pong, a new poll.
+ * Generous, so a live client behind seconds of latency is not taken for dead.
+ */
+const LIVENESS_TIMEOUT_MS = 8_000
+/** How long a holder that answered counts as live before it is checked again. */
+const LIVENESS_FRESH_MS = 10_000
+/** The answer to a query when nobody is present: an awareness update of no entries. */
+const EMPTY_AWARENESS_FRAME = encodeMessage({ type: 'awareness', update: new Uint8Array([0]) })
 /** Starts the detail of a rejection for an update that was waiting, not the one just received. */
 export const WAITING_DETAIL = 'waiting update: '
 
@@ -53,23 +48,40 @@ export interface RoomOptions {
   readonly onPersisted?: (contributors: readonly string[]) => void
   /** The room's memory can no longer be trusted: its owner must unload it (R31). */
   readonly onBroken?: () => void
+  /**
+   * A connection was replaced by a newer one of the same writer (`next`), or dropped because it
+   * stopped answering while another connection needed its ids (`next` null; R36). For logs.
+   */
+  readonly onSuperseded?: (peer: Peer, next: Peer | null) => void
+  /** An awareness entry was dropped (an echo, or someone else's id; R32). For metrics and logs. */
+  readonly onPresenceDropped?: (peer: Peer, kind: PresenceDrop, clientId: number) => void
 }
 
 interface PeerState {
+  readonly peer: Peer
   readonly origin: Origin
-  /** Awareness client ids this peer announced (R32); removed for everyone when it leaves (R4). */
-  readonly clientIds: Set<number>
   /** step2/update messages received on this connection; the saved ack counts the same way (R7). */
   receivedSeq: number
   ackedSeq: number
-  /** The awareness entry the room publishes for a viewer (R21); null for editors. */
-  viewer: { readonly clientId: number; clock: number } | null
   /** Yjs client ids this peer's live edits claimed (R33). */
   readonly writtenClients: Set<number>
-  readonly awarenessBudget: TokenBucket
 }
 
-type AwarenessChange = { added: number[]; updated: number[]; removed: number[] }
+/** What the room knows of a holder someone contested (R36). */
+type Liveness = { readonly kind: 'checking' } | { readonly kind: 'alive'; readonly atMs: number }
+const CHECKING: Liveness = Object.freeze({ kind: 'checking' })
+
+/** How an editor's update stands against the document and the ids others hold (R31, R33, R36). */
+type Admission =
+  | {
+      readonly verdict: 'ok'
+      readonly update: Uint8Array
+      readonly writtenClients: readonly number[]
+      readonly mayWait: boolean
+    }
+  | { readonly verdict: 'rejected'; readonly reason: CloseReason; readonly detail: string }
+  /** It writes ids a connection holds that may be dead: it waits until that is known. */
+  | { readonly verdict: 'held' }
 
 /**
  * One document in memory with its connected peers. Transport-agnostic: it sees only `Peer`.
@@ -89,22 +101,24 @@ export class Room {
   #storedStateVector: Uint8Array | null = null
   /** Set while #stored is applied: those updates are neither broadcast nor persisted again. */
   #isMaterializing = false
-  readonly awareness: awarenessProtocol.Awareness
+  readonly #presence: Presence
   readonly #peers = new Map<Peer, PeerState>()
   readonly #disposers: Disposer[] = []
   /** Ticket of the latest update this room handed to the persister. */
   #lastTicket = 0
-  #viewerRenewal: NodeJS.Timeout | null = null
   /** Which connection writes as which Yjs client id (R33). */
   readonly #writers = new Map<number, Peer>()
   /** Which writer key may extend which Yjs client id, stored with the document (R33). */
   readonly #bindings: WriterBindings
-  /** Which connection speaks for which awareness client id; null: the room itself (viewers). */
-  readonly #presenceOwners = new Map<number, Peer | null>()
+  /** Holders someone contested, being checked or recently found alive (R36). */
+  readonly #liveness = new Map<Peer, Liveness>()
+  /** Set while waiting updates are offered; a drain asked for meanwhile runs after it. */
+  #drainState: 'idle' | 'draining' | 'again' = 'idle'
   readonly #limits: RoomLimits
   readonly #onReject: RoomOptions['onReject']
   readonly #onPersisted: RoomOptions['onPersisted']
   readonly #onBroken: RoomOptions['onBroken']
+  readonly #onSuperseded: RoomOptions['onSuperseded']
   /** Set while an update is applied: what it produced, held until it applied completely. */
   #capture: Array<[Uint8Array, unknown]> | null = null
   /** An update failed halfway; this room's memory is not trusted any more. */
@@ -134,6 +148,7 @@ export class Room {
     this.#onReject = options.onReject
     this.#onPersisted = options.onPersisted
     this.#onBroken = options.onBroken
+    this.#onSuperseded = options.onSuperseded
     this.#doc = new Y.Doc()
     this.#bindings = new WriterBindings(stored?.writers)
     if (stored && stored.updates.length > 0) {
@@ -142,13 +157,20 @@ export class Room {
       this.#storedStateVector = stateVectorOf(stored.updates)
       this.#stored = stored.updates
     }
-    this.awareness = new awarenessProtocol.Awareness(this.#doc)
-    this.awareness.setLocalState(null)
+    this.#presence = new Presence(this.#doc, this.#limits.awareness, {
+      broadcast: (frame) => {
+        // Presence may point into content broadcast in this turn: that content goes first.
+        this.#broadcast.flush()
+        for (const peer of this.#peers.keys()) peer.send(frame)
+      },
+      supersede: (holder, next) => this.#supersede(holder, next),
+      contest: (holder) => this.#contest(holder),
+      reject: (peer, reason, detail) => this.#reject(peer, reason, detail),
+      dropped: options.onPresenceDropped,
+    })
     this.#doc.on('update', this.#onDocUpdate)
-    this.awareness.on('update', this.#onAwarenessUpdate)
     this.#disposers.push(
       () => this.#doc.off('update', this.#onDocUpdate),
-      () => this.awareness.off('update', this.#onAwarenessUpdate),
       persister.onStatus(this.#onPersistStatus),
     )
   }
@@ -202,24 +224,19 @@ export class Room {
     return this.persister.whenDurable(this.#lastTicket)
   }
 
+  /** The room's awareness: every state, as y-protocols holds it. */
+  get awareness(): awarenessProtocol.Awareness {
+    return this.#presence.awareness
+  }
+
   /** Connected peers with the view role. */
   get viewerCount(): number {
-    let count = 0
-    for (const state of this.#peers.values()) if (state.viewer) count += 1
-    return count
+    return this.#presence.viewerCount
   }
 
   /** Who is here, by the names in their awareness states: what the dashboard shows (R27). */
   presence(): { editors: string[]; viewers: string[] } {
-    const editors: string[] = []
-    const viewers: string[] = []
-    for (const state of this.awareness.getStates().values()) {
-      const viewer = (state as { viewer?: { name?: unknown } }).viewer
-      const user = (state as { user?: { name?: unknown } }).user
-      if (viewer) viewers.push(typeof viewer.name === 'string' ? viewer.name : '')
-      else if (user && typeof user.name === 'string') editors.push(user.name)
-    }
-    return { editors: editors.sort(), viewers: viewers.sort() }
+    return this.#presence.summary()
   }
 
   /** Closes every peer with `reason` (links were reset, document deleted): not a rejection. */
@@ -232,13 +249,11 @@ export class Room {
 
   add(peer: Peer): void {
     const state: PeerState = {
+      peer,
       origin: { kind: 'peer', peer },
-      clientIds: new Set(),
       receivedSeq: 0,
       ackedSeq: 0,
-      viewer: null,
       writtenClients: new Set(),
-      awarenessBudget: new TokenBucket(AWARENESS_BURST, AWARENESS_PER_SECOND),
     }
     this.#peers.set(peer, state)
     if (peer.resumeFrom) {
@@ -252,40 +267,24 @@ export class Room {
       const stateVector = this.#storedStateVector ?? Y.encodeStateVector(this.#doc)
       peer.send(encodeMessage({ type: 'sync-step1', stateVector }))
     }
-    const states = [...this.awareness.getStates().keys()]
-    if (states.length > 0) {
-      peer.send(
-        encodeMessage({
-          type: 'awareness',
-          update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, states),
-        }),
-      )
-    }
+    const presence = this.#presence.snapshotFrame()
+    if (presence) peer.send(presence)
     if (peer.wantsAcks && this.persister.status === 'failing') {
       peer.send(encodeMessage({ type: 'persistence', state: 'failing' }))
     }
-    if (peer.role === 'view' && !peer.isProbe) this.#addViewerPresence(state, peer.viewerName)
+    this.#presence.join(peer)
   }
 
   remove(peer: Peer): void {
     const state = this.#peers.get(peer)
     if (!state) return
     this.#peers.delete(peer)
+    this.#liveness.delete(peer)
     this.#waiting.removePeer(peer)
     for (const client of state.writtenClients) this.#writers.delete(client)
-    for (const client of state.clientIds) this.#presenceOwners.delete(client)
-    if (state.clientIds.size > 0) {
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...state.clientIds], SERVER_ORIGIN)
-    }
-    if (state.viewer) {
-      state.viewer.clock += 1
-      this.#publishViewers([{ clientId: state.viewer.clientId, clock: state.viewer.clock, state: null }])
-      this.#presenceOwners.delete(state.viewer.clientId)
-      if (this.viewerCount === 0 && this.#viewerRenewal) {
-        clearInterval(this.#viewerRenewal)
-        this.#viewerRenewal = null
-      }
-    }
+    this.#presence.leave(peer)
+    // Updates that waited for this peer's ids (R36) may go ahead now.
+    if (state.writtenClients.size > 0) this.#drainWaiting()
   }
 
   receive(peer: Peer, frame: Uint8Array): void {
@@ -302,9 +301,8 @@ export class Room {
   }
 
   destroy(): void {
-    if (this.#viewerRenewal) clearInterval(this.#viewerRenewal)
     for (const dispose of this.#disposers.splice(0)) dispose()
-    this.awareness.destroy()
+    this.#presence.destroy()
     this.#doc.destroy()
   }
 
@@ -332,17 +330,10 @@ export class Room {
       }
       case 'awareness':
         // Viewers are present only through the entry the room publishes for them (R21).
-        if (peer.role === 'edit') this.#applyAwareness(peer, state, message.update)
+        this.#presence.receive(peer, message.update)
         return
       case 'query-awareness':
-        peer.send(
-          encodeMessage({
-            type: 'awareness',
-            update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, [
-              ...this.awareness.getStates().keys(),
-            ]),
-          }),
-        )
+        peer.send(this.#presence.snapshotFrame() ?? EMPTY_AWARENESS_FRAME)
         return
       case 'ping':
         // The client's heartbeat (docs/PROTOCOL.md §1.4): answered at once, whatever the room does.
@@ -360,9 +351,10 @@ export class Room {
   /**
    * Validates an editor's update before it touches the document (R31), and enforces that a peer
    * writes only as itself (R33): live edits claim their client ids for this connection; nobody
-   * may add structs for an id another connected peer claimed. A resync (step 2) may carry others'
+   * may add structs for an id another live connection claimed. A resync (step 2) may carry others'
    * structs the server lacks (after a crash), so it claims nothing. An update that needs content
-   * the document lacks waits, outside the document, until it arrives. Returns false if rejected.
+   * the document lacks, or ids whose holder may be dead (R36), waits outside the document.
+   * Returns false if rejected.
    */
   #applyFromEditor(
     peer: Peer,
@@ -373,50 +365,54 @@ export class Room {
   ): boolean {
     // The answer of a new client to the server's step 1 holds nothing: no need to load anything.
     if (isEmptyUpdate(received)) return true
-    const checked = this.#check(peer, received, isLiveEdit)
-    if (checked.verdict !== 'ok') {
-      this.#reject(peer, checked.reason, checked.detail)
+    const admission = this.#admit(peer, received, isLiveEdit)
+    if (admission.verdict === 'rejected') {
+      this.#reject(peer, admission.reason, admission.detail)
       return false
     }
-    const { update, writtenClients, mayWait } = checked
-    if (isLiveEdit) {
-      for (const client of writtenClients) {
-        if (this.#writers.get(client) === peer) continue
-        if (state.writtenClients.size >= MAX_CLIENT_IDS_PER_PEER) {
-          this.#reject(peer, CLOSE_REASONS.foreignClient, 'too many client ids')
-          return false
-        }
-        this.#writers.set(client, peer)
-        state.writtenClients.add(client)
-        // A client id first extended by a keyed writer is that writer's from now on (R33).
-        if (peer.writerKey) this.#bindings.bindIfFree(client, peer.writerKey)
-      }
-    }
-    if (mayWait) {
-      if (this.#waitingBytes() + update.byteLength > this.#limits.maxPendingBytes) {
+    if (admission.verdict === 'ok' && isLiveEdit && !this.#claim(peer, state, admission.writtenClients))
+      return false
+    if (admission.verdict === 'held' || admission.mayWait) {
+      if (this.#waitingBytes() + received.byteLength > this.#limits.maxPendingBytes) {
         // Updates whose dependencies never arrive would pile up in memory: cap them (R31).
         this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'too many updates waiting for missing dependencies')
         return false
       }
+      const update = admission.verdict === 'ok' ? admission.update : received
       this.#waiting.add({ peer, seq, update, isLiveEdit })
       return true
     }
-    if (!this.#applyUpdate(state, update)) {
+    if (!this.#applyUpdate(state, admission.update)) {
       this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'update failed to apply')
       return false
     }
-    if (!this.#waiting.isEmpty) this.#waiting.drain(this.#settleWaiting)
+    this.#drainWaiting()
     return true
   }
 
-  /** Validation (R31) and ownership (R33) of an update against the document as it is now. */
-  #check(
-    peer: Peer,
-    received: Uint8Array,
-    isLiveEdit: boolean,
-  ):
-    | { verdict: 'ok'; update: Uint8Array; writtenClients: readonly number[]; mayWait: boolean }
-    | { verdict: 'rejected'; reason: CloseReason; detail: string } {
+  /** A live edit's client ids become this peer's (R33); false (and rejected) past the limit. */
+  #claim(peer: Peer, state: PeerState, writtenClients: readonly number[]): boolean {
+    for (const client of writtenClients) {
+      if (this.#writers.get(client) === peer) continue
+      if (state.writtenClients.size >= MAX_CLIENT_IDS_PER_PEER) {
+        this.#reject(peer, CLOSE_REASONS.foreignClient, 'too many client ids')
+        return false
+      }
+      this.#writers.set(client, peer)
+      state.writtenClients.add(client)
+      // A client id first extended by a keyed writer is that writer's from now on (R33).
+      if (peer.writerKey) this.#bindings.bindIfFree(client, peer.writerKey)
+    }
+    return true
+  }
+
+  /**
+   * Validation (R31) and ownership (R33, R36) of an update against the document as it is now.
+   * Ids another connection holds: the same writer (writer key) takes them over with a live edit;
+   * a holder that may be dead is checked while the update waits; a live holder keeps them — a
+   * live edit is refused, a resync applies without those structs (their writer brings them).
+   */
+  #admit(peer: Peer, received: Uint8Array, isLiveEdit: boolean): Admission {
     let update = received
     let verdict = validateUpdate(this.doc, update, this.#limits.update)
     if (verdict.ok && verdict.needsTrim) {
@@ -424,40 +420,65 @@ export class Room {
       verdict = validateUpdate(this.doc, update, this.#limits.update)
     }
     if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
-    const foreign = this.#bindings.foreignTo(peer.writerKey ?? null, verdict.writtenClients)
-    if (foreign.length > 0) {
+    const leftOut = this.#bindings.foreignTo(peer.writerKey ?? null, verdict.writtenClients)
+    if (leftOut.length > 0 && isLiveEdit) {
+      const detail = `client ${leftOut[0]} belongs to another writer`
+      return { verdict: 'rejected', reason: CLOSE_REASONS.foreignClient, detail }
+    }
+    for (const client of verdict.writtenClients) {
+      const holder = this.#writers.get(client)
+      if (holder === undefined || holder === peer || leftOut.includes(client)) continue
+      if (isSameWriter(holder, peer)) {
+        if (isLiveEdit) this.#supersede(holder, peer)
+        continue
+      }
+      if (!this.#isKnownAlive(holder)) {
+        this.#contest(holder)
+        return { verdict: 'held' }
+      }
       if (isLiveEdit) {
-        const detail = `client ${foreign[0]} belongs to another writer`
+        const detail = `client ${client} belongs to another connection`
         return { verdict: 'rejected', reason: CLOSE_REASONS.foreignClient, detail }
       }
+      leftOut.push(client)
+    }
+    if (leftOut.length > 0) {
       // A resync may carry other writers' structs the server lost in a crash: those writers bring
       // them back themselves. The rest of it is applied.
-      const theirs = new Map(foreign.map((client) => [client, Number.MAX_SAFE_INTEGER]))
+      const theirs = new Map(leftOut.map((client) => [client, Number.MAX_SAFE_INTEGER]))
       update = Y.diffUpdate(update, Y.encodeStateVector(theirs))
       verdict = validateUpdate(this.doc, update, this.#limits.update)
       if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
     }
-    for (const client of verdict.writtenClients) {
-      const owner = this.#writers.get(client)
-      if (owner !== undefined && owner !== peer) {
-        const detail = `client ${client} belongs to another connection`
-        return { verdict: 'rejected', reason: CLOSE_REASONS.foreignClient, detail }
-      }
-    }
     return { verdict: 'ok', update, writtenClients: verdict.writtenClients, mayWait: verdict.mayWait }
+  }
+
+  /** Offers the waiting updates again; re-entrant calls (a rejection inside) run after this one. */
+  #drainWaiting(): void {
+    if (this.#drainState !== 'idle') {
+      this.#drainState = 'again'
+      return
+    }
+    do {
+      this.#drainState = 'draining'
+      if (!this.#waiting.isEmpty) this.#waiting.drain(this.#settleWaiting)
+    } while ((this.#drainState as string) === 'again')
+    this.#drainState = 'idle'
   }
 
   /** Applies a waiting update once nothing it needs is missing; refuses it if it no longer fits. */
   readonly #settleWaiting = (entry: WaitingUpdate): 'keep' | 'done' => {
     const state = this.#peers.get(entry.peer)
     if (this.#isBroken || !state) return 'done'
-    const checked = this.#check(entry.peer, entry.update, entry.isLiveEdit)
-    if (checked.verdict !== 'ok') {
-      this.#reject(entry.peer, checked.reason, `${WAITING_DETAIL}${checked.detail}`)
+    const admission = this.#admit(entry.peer, entry.update, entry.isLiveEdit)
+    if (admission.verdict === 'held') return 'keep'
+    if (admission.verdict === 'rejected') {
+      this.#reject(entry.peer, admission.reason, `${WAITING_DETAIL}${admission.detail}`)
       return 'done'
     }
-    if (checked.mayWait) return 'keep'
-    if (!this.#applyUpdate(state, checked.update)) {
+    if (entry.isLiveEdit && !this.#claim(entry.peer, state, admission.writtenClients)) return 'done'
+    if (admission.mayWait) return 'keep'
+    if (!this.#applyUpdate(state, admission.update)) {
       this.#reject(entry.peer, CLOSE_REASONS.invalidUpdate, `${WAITING_DETAIL}update failed to apply`)
       return 'done'
     }
@@ -466,12 +487,59 @@ export class Room {
     return 'done'
   }
 
+  /**
+   * `next`, the same writer as `holder`, took one of its ids: `holder` is a connection its client
+   * has left (a network switch leaves it half-open). Its ids and presence pass to `next`, and it is
+   * closed as superseded (R36).
+   */
+  #supersede(holder: Peer, next: Peer): void {
+    const old = this.#peers.get(holder)
+    const current = this.#peers.get(next)
+    if (!old || !current) return
+    for (const client of old.writtenClients) {
+      this.#writers.set(client, next)
+      current.writtenClients.add(client)
+    }
+    old.writtenClients.clear()
+    this.#presence.transfer(holder, next)
+    this.#onSuperseded?.(holder, next)
+    this.remove(holder)
+    holder.close(CLOSE_REASONS.superseded)
+  }
+
+  #isKnownAlive(holder: Peer): boolean {
+    const known = this.#liveness.get(holder)
+    return known?.kind === 'alive' && Date.now() - known.atMs < LIVENESS_FRESH_MS
+  }
+
+  /**
+   * Someone needs ids `holder` holds: ask it to prove it is there (R36). One that does not within
+   * LIVENESS_TIMEOUT_MS is gone (its client reconnected on another connection) and is dropped,
+   * which frees its ids; either way, the updates waiting for the answer are offered again.
+   */
+  #contest(holder: Peer): void {
+    if (this.#liveness.get(holder)?.kind === 'checking' || this.#isKnownAlive(holder)) return
+    this.#liveness.set(holder, CHECKING)
+    const settle = (isAlive: boolean): void => {
+      if (this.#isBroken || !this.#peers.has(holder)) return
+      if (isAlive) {
+        this.#liveness.set(holder, { kind: 'alive', atMs: Date.now() })
+        this.#drainWaiting()
+        return
+      }
+      this.#onSuperseded?.(holder, null)
+      this.remove(holder)
+      holder.close(CLOSE_REASONS.unresponsive)
+    }
+    holder.checkAlive(LIVENESS_TIMEOUT_MS).then(settle, () => settle(false))
+  }
+
   /** Applies a validated update for a peer and reports its durability to webhooks (R40). */
   #applyUpdate(state: PeerState, update: Uint8Array): boolean {
     const ticketBefore = this.#lastTicket
     if (!this.#applyAtomically(update, state.origin)) return false
     if (this.#onPersisted && this.#lastTicket !== ticketBefore) {
-      const contributors = [this.#nameOf(state)]
+      const contributors = [this.#presence.nameOf(state.peer)]
       const onPersisted = this.#onPersisted
       void this.persister.whenDurable(this.#lastTicket).then(() => onPersisted(contributors))
     }
@@ -525,78 +593,6 @@ export class Room {
     return this.#waiting.bytes + (pendingStructs?.update.byteLength ?? 0) + (pendingDs?.byteLength ?? 0)
   }
 
-  /** The display name a peer announced in its awareness state, '' if none. */
-  #nameOf(state: PeerState): string {
-    for (const id of state.clientIds) {
-      const name = (this.awareness.getStates().get(id) as { user?: { name?: unknown } } | undefined)?.user
-        ?.name
-      if (typeof name === 'string') return name
-    }
-    return ''
-  }
-
-  /** Presence only for the peer's own client ids, bounded in size, depth, clock and rate (R32). */
-  #applyAwareness(peer: Peer, state: PeerState, update: Uint8Array): void {
-    if (!state.awarenessBudget.take(Date.now())) {
-      this.#reject(peer, CLOSE_REASONS.tooManyRequests, 'awareness flood')
-      return
-    }
-    const verdict = validateAwareness(
-      update,
-      (id) => this.awareness.meta.get(id)?.clock,
-      this.#limits.awareness,
-    )
-    if (!verdict.ok) {
-      this.#reject(peer, CLOSE_REASONS.invalidAwareness, verdict.detail)
-      return
-    }
-    for (const entry of verdict.entries) {
-      const owner = this.#presenceOwners.get(entry.clientId)
-      if (owner !== undefined && owner !== peer) {
-        this.#reject(
-          peer,
-          CLOSE_REASONS.invalidAwareness,
-          `client ${entry.clientId} belongs to another connection`,
-        )
-        return
-      }
-      if (owner === undefined && !entry.isRemoval) {
-        if (state.clientIds.size >= MAX_CLIENT_IDS_PER_PEER) {
-          this.#reject(peer, CLOSE_REASONS.invalidAwareness, 'too many client ids')
-          return
-        }
-        this.#presenceOwners.set(entry.clientId, peer)
-        state.clientIds.add(entry.clientId)
-      }
-    }
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, state.origin)
-  }
-
-  #addViewerPresence(state: PeerState, name: string): void {
-    state.viewer = { clientId: randomClientId(this.awareness), clock: 1 }
-    this.#presenceOwners.set(state.viewer.clientId, null)
-    this.#publishViewers([{ clientId: state.viewer.clientId, clock: 1, state: { viewer: { name } } }])
-    this.#viewerRenewal ??= setInterval(() => this.#renewViewers(), VIEWER_PRESENCE_RENEW_MS)
-  }
-
-  #renewViewers(): void {
-    const entries = []
-    for (const [peer, state] of this.#peers) {
-      if (!state.viewer) continue
-      state.viewer.clock += 1
-      entries.push({
-        clientId: state.viewer.clientId,
-        clock: state.viewer.clock,
-        state: { viewer: { name: peer.viewerName } },
-      })
-    }
-    if (entries.length > 0) this.#publishViewers(entries)
-  }
-
-  #publishViewers(entries: Parameters<typeof encodeAwarenessEntries>[0]): void {
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), SERVER_ORIGIN)
-  }
-
   #ackWhenSaved(peer: Peer, state: PeerState, seq: number): void {
     // Content waiting for its dependencies is not in the document, so not saved: no ack yet. The
     // message that fills the gap is acked once durable, and acks are cumulative (R7).
@@ -631,27 +627,8 @@ export class Room {
     }
   }
 
-  readonly #onAwarenessUpdate = ({ added, updated, removed }: AwarenessChange): void => {
-    // Presence may point into content broadcast in this turn: that content goes first.
-    this.#broadcast.flush()
-    const changed = added.concat(updated, removed)
-    const frame = encodeMessage({
-      type: 'awareness',
-      update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed),
-    })
-    for (const peer of this.#peers.keys()) peer.send(frame)
-  }
-
   readonly #onPersistStatus = (status: PersistStatus): void => {
     const frame = encodeMessage({ type: 'persistence', state: status })
     for (const peer of this.#peers.keys()) if (peer.wantsAcks) peer.send(frame)
-  }
-}
-
-/** A 32-bit awareness client id not in use in this room. */
-function randomClientId(awareness: awarenessProtocol.Awareness): number {
-  for (;;) {
-    const id = Math.floor(Math.random() * 0xffffffff)
-    if (!awareness.getStates().has(id) && !awareness.meta.has(id)) return id
   }
 }

@@ -408,5 +408,8 @@ function observedPeer(
       reportClosed(reason)
       peer.close(reason)
     },
+    checkAlive(timeoutMs) {
+      return peer.checkAlive(timeoutMs)
+    },
   }
 }

@@ -22,6 +22,8 @@ export interface Outlet {
   write(frames: readonly Uint8Array[], done: () => void): void
   /** End the connection with this reason. Called once. */
   end(reason: CloseReason): void
+  /** Resolves whether the client showed it is there within `timeoutMs` (R36); see Peer. */
+  checkAlive(timeoutMs: number): Promise<boolean>
 }
 
 export interface SessionLimits {
@@ -103,6 +105,11 @@ export class Session implements Peer {
     this.outlet.end(reason)
     for (const listener of this.#closeListeners) listener(reason)
     this.#closeListeners.clear()
+  }
+
+  checkAlive(timeoutMs: number): Promise<boolean> {
+    if (this.#state.kind === 'closed') return Promise.resolve(false)
+    return this.outlet.checkAlive(timeoutMs)
   }
 
   onClose(listener: (reason: CloseReason) => void): Disposer {

@@ -28,6 +28,12 @@ export interface Peer {
   readonly writerKey?: string | null
   send(frame: Uint8Array): void
   close(reason: CloseReason): void
+  /**
+   * Asks the client to prove it is still there (a WebSocket pong, a new poll, any message):
+   * resolves false if it did not within `timeoutMs`. The room asks when another connection needs
+   * ids this one holds (R36); a half-open connection never answers.
+   */
+  checkAlive(timeoutMs: number): Promise<boolean>
 }
 
 /**

@@ -27,6 +27,8 @@ export class Metrics {
   readonly #updatesBroadcast: Counter<'transport'>
   readonly #children = new Map<Counter<'transport'>, Map<string, Counter.Internal>>()
   readonly #rejections: Counter<'reason'>
+  readonly #presenceDropped: Counter<'kind'>
+  readonly #takeovers: Counter<'kind'>
   readonly #fallbacks: Counter
   readonly #persistEntries: Histogram
   readonly #persistSeconds: Histogram
@@ -58,6 +60,18 @@ export class Metrics {
       name: 'tandem_rejections_total',
       help: 'Clients closed for what they sent, by close reason (docs/PROTOCOL.md §4)',
       labelNames: ['reason'],
+      registers,
+    })
+    this.#presenceDropped = new Counter({
+      name: 'tandem_presence_dropped_total',
+      help: 'Awareness entries dropped for ids another connection holds: echo (stock clients re-send every state) or foreign (spoofing)',
+      labelNames: ['kind'],
+      registers,
+    })
+    this.#takeovers = new Counter({
+      name: 'tandem_connections_replaced_total',
+      help: 'Stale connections replaced: superseded by the same writer, or unresponsive to a liveness check',
+      labelNames: ['kind'],
       registers,
     })
     this.#fallbacks = new Counter({
@@ -137,6 +151,14 @@ export class Metrics {
 
   rejected(reason: CloseReason): void {
     this.#rejections.inc({ reason: reasonName(reason) })
+  }
+
+  presenceDropped(kind: 'echo' | 'foreign'): void {
+    this.#presenceDropped.inc({ kind })
+  }
+
+  connectionReplaced(kind: 'superseded' | 'unresponsive'): void {
+    this.#takeovers.inc({ kind })
   }
 
   fallbackOpened(): void {

@@ -73,6 +73,8 @@ class PollSession {
   #unacked: { batch: Batch; done: () => void } | null = null
   #waiter: Waiter | null = null
   #closedWith: CloseReason | null = null
+  /** Liveness checks waiting for this client's next request (R36). */
+  #livenessWaiters: Array<(isAlive: boolean) => void> = []
 
   constructor(
     readonly docId: string,
@@ -95,7 +97,9 @@ class PollSession {
           this.#ready = null
           this.#unacked = null
           this.#settle({ kind: 'closed', reason })
+          this.#answerLiveness(false)
         },
+        checkAlive: (timeoutMs) => this.#checkAlive(timeoutMs),
       },
       { maxQueuedBytes },
     )
@@ -114,6 +118,7 @@ class PollSession {
   /** Applies a POSTed batch once: a retried POST with a seen seq is acknowledged, not re-applied. */
   receive(seq: number, frames: readonly Uint8Array[]): 'applied' | 'duplicate' | 'out-of-order' {
     this.lastActivityMs = Date.now()
+    this.#answerLiveness(true)
     if (seq <= this.#lastInboundSeq) return 'duplicate'
     if (seq !== this.#lastInboundSeq + 1) return 'out-of-order'
     this.#lastInboundSeq = seq
@@ -123,6 +128,7 @@ class PollSession {
 
   poll(ack: number, waitMs: number, signal: AbortSignal): Promise<PollOutcome> {
     this.lastActivityMs = Date.now()
+    this.#answerLiveness(true)
     if (this.#closedWith) return Promise.resolve({ kind: 'closed', reason: this.#closedWith })
     // One poll at a time: a newer poll ends the older one with an empty answer.
     this.#settle({ kind: 'batch', batch: null })
@@ -141,6 +147,32 @@ class PollSession {
         if (this.#waiter?.resolve === resolve) this.#settle({ kind: 'batch', batch: null })
       })
     })
+  }
+
+  /**
+   * A held poll may sit on a dead TCP connection: it is answered (empty) now, and a live client
+   * polls again at once; one that sends no request within `timeoutMs` is gone (R36).
+   */
+  #checkAlive(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#livenessWaiters = this.#livenessWaiters.filter((waiter) => waiter !== answer)
+        resolve(false)
+      }, timeoutMs)
+      const answer = (isAlive: boolean): void => {
+        clearTimeout(timer)
+        resolve(isAlive)
+      }
+      this.#livenessWaiters.push(answer)
+      this.#settle({ kind: 'batch', batch: null })
+    })
+  }
+
+  #answerLiveness(isAlive: boolean): void {
+    if (this.#livenessWaiters.length === 0) return
+    const waiters = this.#livenessWaiters
+    this.#livenessWaiters = []
+    for (const answer of waiters) answer(isAlive)
   }
 
   #deliver(): void {

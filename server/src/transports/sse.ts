@@ -111,6 +111,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           timer.unref()
           socket.once('close', () => clearTimeout(timer))
         },
+        // A viewer holds no ids another connection could need (R36): nothing to prove.
+        checkAlive: () => Promise.resolve(!response.destroyed),
       },
       { maxQueuedBytes: options.maxQueuedBytes },
     )

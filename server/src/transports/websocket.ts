@@ -106,8 +106,11 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
           if (isKeepingUp) done()
         },
         end(reason) {
-          if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(reason.code, reason.text)
+          // A connection dropped for not answering is half-open: no closing handshake can finish.
+          if (reason === CLOSE_REASONS.unresponsive) ws.terminate()
+          else closeSoon(ws, reason)
         },
+        checkAlive: (timeoutMs) => answersWithin(ws, timeoutMs),
       },
       { maxQueuedBytes: options.maxQueuedBytes },
     )
@@ -213,7 +216,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     close(reason) {
       clearInterval(pinger)
       stopIntakeListener()
-      for (const ws of wss.clients) ws.close(reason.code, reason.text)
+      for (const ws of wss.clients) closeSoon(ws, reason)
       wss.close()
     },
   }
@@ -236,6 +239,46 @@ export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
 }
 
 function ignoreError(): void {}
+
+/** How long a closing handshake may take before the socket is dropped. */
+const CLOSE_GRACE_MS = 1_000
+
+/**
+ * Closes with `reason`. A superseded connection is most likely half-open, and a shutdown must not
+ * wait for one: for those the socket is dropped if the client does not finish the closing
+ * handshake soon (ws would hold it for 30 s). Others (a slow reader) get the usual handshake, so
+ * a client reading late still learns why.
+ */
+function closeSoon(ws: WebSocket, reason: CloseReason): void {
+  if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return
+  ws.close(reason.code, reason.text)
+  if (reason === CLOSE_REASONS.superseded || reason === CLOSE_REASONS.serverShutdown)
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref()
+}
+
+/**
+ * Pings the socket; true once anything comes back (a pong or a message) within `timeoutMs`.
+ * A half-open connection (its client switched networks or slept) never answers (R36).
+ */
+function answersWithin(ws: WebSocket, timeoutMs: number): Promise<boolean> {
+  if (ws.readyState !== ws.OPEN) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const settle = (isAlive: boolean): void => {
+      clearTimeout(timer)
+      ws.off('pong', onAnswer)
+      ws.off('message', onAnswer)
+      ws.off('close', onClose)
+      resolve(isAlive)
+    }
+    const onAnswer = (): void => settle(true)
+    const onClose = (): void => settle(false)
+    const timer = setTimeout(() => settle(false), timeoutMs)
+    ws.on('pong', onAnswer)
+    ws.on('message', onAnswer)
+    ws.on('close', onClose)
+    ws.ping()
+  })
+}
 
 /**
  * The TCP socket under an open WebSocket, to write whole frames to (see websocketFrameOf); null
