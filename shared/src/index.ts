@@ -20,3 +20,18 @@ export { DOC_FRAGMENT, MAX_DOC_ID_LENGTH, isValidDocId } from './docId.ts'
 export { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from './base64.ts'
 export { MAX_VIEWER_NAME_LENGTH, encodeAwarenessEntries, isViewerPresence } from './awareness.ts'
 export type { AwarenessEntry, ViewerPresence } from './awareness.ts'
+export {
+  BATCH_HEADER,
+  STREAM_HEARTBEAT,
+  decodeBatchHeader,
+  decodeConnectParams,
+  decodePollRequest,
+  decodeStreamEvent,
+  encodeBatchHeader,
+  encodeCloseEvent,
+  encodeConnectParams,
+  encodeFrameEvent,
+  encodePollRequest,
+  encodeStreamRetry,
+} from './wire.ts'
+export type { ConnectParams, PollRequest, QueryReader, StreamEvent } from './wire.ts'
