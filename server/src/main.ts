@@ -20,6 +20,7 @@ import type { DocStore } from './persistence/DocStore.ts'
 import { Metrics } from './observability/metrics.ts'
 import { startMetricsServer, type MetricsServer } from './observability/metricsServer.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
+import { ConnectionGate } from './transports/gate.ts'
 import { createLongPollTransport } from './transports/longPoll.ts'
 import { createSseTransport } from './transports/sse.ts'
 import { createWebSocketTransport, rejectUpgrade } from './transports/websocket.ts'
@@ -105,7 +106,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     roomIdleMs: config.roomIdleMs,
     maxPendingBytes: config.maxMessageBytes,
     onLoadError: (docId, error) => app.log.error({ docId, err: error }, 'document failed to load'),
-    observer: metrics.registryObserver,
     roomOptions: (docId) => ({
       // One line per rejection (SPEC R52): who and why, never what they sent.
       onReject: (peer, reason, detail) => {
@@ -163,44 +163,31 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       : null
   const allowedOrigins = new Set(config.allowedOrigins)
   const originAllowed = (request: IncomingMessage): boolean => isOriginAllowed(request, allowedOrigins)
-  const admit = createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp))
-  // Each transport joins rooms through its own view of the registry, so connections are counted
-  // per transport (R51).
-  const websocket = createWebSocketTransport({
-    registry: registry.forTransport('websocket'),
-    admit,
+  // Every transport's connections pass one gate: admission, token, parameters, joining, closing,
+  // and the log lines and metrics of both ends (STYLE.md 16).
+  const gate = new ConnectionGate({
+    registry,
+    admit: createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp)),
+    isOriginAllowed: originAllowed,
     authorize,
-    maxMessageBytes: config.maxMessageBytes,
     maxQueuedBytes: config.maxQueuedBytes,
+    log: app.log,
+    observer: metrics.connectionObserver,
+  })
+  const websocket = createWebSocketTransport({
+    gate,
+    maxMessageBytes: config.maxMessageBytes,
     pingIntervalMs: config.wsPingIntervalMs,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
     intake: persister,
     log: app.log,
   })
-
-  const sse = createSseTransport({
-    registry: registry.forTransport('sse'),
-    admit,
-    authorize,
-    maxQueuedBytes: config.maxQueuedBytes,
-    heartbeatMs: config.sseHeartbeatMs,
-    retryMs: config.sseRetryMs,
-    log: app.log,
-  })
-
+  const sse = createSseTransport({ gate, heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs })
   const longPoll = createLongPollTransport({
-    registry: registry.forTransport('longpoll'),
-    admit,
-    isOriginAllowed: originAllowed,
-    authorize,
-    maxQueuedBytes: config.maxQueuedBytes,
+    gate,
     maxMessageBytes: config.maxMessageBytes,
     pollTimeoutMs: config.pollTimeoutMs,
     idleTimeoutMs: config.pollSessionIdleMs,
-    log: app.log,
-    onOpened: ({ isFallback }) => {
-      if (isFallback) metrics.fallbackOpened()
-    },
   })
   metrics.watch({
     loadedRooms: () => registry.loadedRoomCount,

@@ -15,29 +15,6 @@ export interface RegistryOptions {
   readonly onLoadError?: (docId: string, error: unknown) => void
   /** Options for each room, given its document id. */
   readonly roomOptions?: (docId: string) => RoomOptions
-  /** Told about every connection and frame (metrics); never changes the outcome. */
-  readonly observer?: RegistryObserver
-}
-
-/** One connection as the observer sees it. `transport` is the label of the registry view used. */
-export interface ConnectionInfo {
-  readonly docId: string
-  readonly peer: Peer
-  readonly transport: string
-}
-
-/**
- * What the registry reports for instrumentation (STYLE.md: the core emits, observability/ counts).
- * Each connection is `opened` once and `closed` once.
- */
-export interface RegistryObserver {
-  opened?(connection: ConnectionInfo): void
-  /** `reason` when the core closed the peer (rejection, links reset, delete), else null. */
-  closed?(connection: ConnectionInfo, reason: CloseReason | null): void
-  /** A frame the peer sent, before anything checks it. */
-  received?(connection: ConnectionInfo, frame: Uint8Array): void
-  /** A frame the room sent to the peer. */
-  sent?(connection: ConnectionInfo, frame: Uint8Array): void
 }
 
 /**
@@ -61,7 +38,7 @@ interface Generation {
   readonly reason: CloseReason
 }
 
-/** Loaded rooms and join generations, shared by a registry and its per-transport views. */
+/** Loaded rooms and join generations. */
 interface RoomTable {
   readonly entries: Map<string, Entry>
   readonly generations: Map<string, Generation>
@@ -96,38 +73,21 @@ type ConnectionState =
  * only when it has had no peers for `roomIdleMs` and every write is durable (R8).
  */
 export class RoomRegistry {
-  readonly #table: RoomTable
-  readonly #entries: Map<string, Entry>
-  readonly #generations: Map<string, Generation>
-  readonly #transport: string
+  readonly #table: RoomTable = {
+    entries: new Map(),
+    generations: new Map(),
+    deletions: new Map(),
+    unstored: new WeakSet(),
+    isClosing: false,
+  }
+  readonly #entries = this.#table.entries
+  readonly #generations = this.#table.generations
 
-  /** `view` is for `forTransport` only: the same rooms under another transport label. */
   constructor(
     private readonly store: DocStore,
     private readonly persister: Persister,
     private readonly options: RegistryOptions,
-    view: { readonly table: RoomTable; readonly transport: string } | null = null,
-  ) {
-    this.#table = view?.table ?? {
-      entries: new Map(),
-      generations: new Map(),
-      deletions: new Map(),
-      unstored: new WeakSet(),
-      isClosing: false,
-    }
-    this.#entries = this.#table.entries
-    this.#generations = this.#table.generations
-    this.#transport = view?.transport ?? 'internal'
-  }
-
-  /**
-   * The same registry (same rooms), whose connections are reported to the observer under
-   * `transport`: each transport gets its own view, so metrics count connections per transport
-   * without the core knowing any transport.
-   */
-  forTransport(transport: string): RoomRegistry {
-    return new RoomRegistry(this.store, this.persister, this.options, { table: this.#table, transport })
-  }
+  ) {}
 
   get loadedRoomCount(): number {
     return this.#entries.size
@@ -187,22 +147,11 @@ export class RoomRegistry {
   }
 
   /** Joins `peer` to the document, loading it if needed. Frames received meanwhile are queued. */
-  connect(docId: string, given: Peer): Connection {
-    const info: ConnectionInfo = { docId, peer: given, transport: this.#transport }
-    const observer = this.options.observer
-    let isReported = false
-    const reportClosed = (reason: CloseReason | null): void => {
-      if (isReported) return
-      isReported = true
-      observer?.closed?.(info, reason)
-    }
-    const peer = observer ? observedPeer(given, info, observer, reportClosed) : given
-    observer?.opened?.(info)
+  connect(docId: string, peer: Peer): Connection {
     let state: ConnectionState = { kind: 'joining', pending: [], pendingBytes: 0 }
     const generation = this.#generationOf(docId)
     const connection: Connection = {
       receive: (frame) => {
-        observer?.received?.(info, frame)
         switch (state.kind) {
           case 'joining':
             state.pending.push(frame)
@@ -222,7 +171,6 @@ export class RoomRegistry {
       close: () => {
         if (state.kind === 'joined') this.#leave(state.room, peer)
         state = { kind: 'closed' }
-        reportClosed(null)
       },
     }
     if (this.#table.deletions.has(docId)) {
@@ -382,34 +330,5 @@ export class RoomRegistry {
     if (current?.kind !== 'ready' || current.room !== room || room.peerCount > 0 || current.idleTimer) return
     this.#entries.delete(docId)
     room.destroy()
-  }
-}
-
-/** The peer the room sees: the transport's peer, with every frame and core-side close reported. */
-function observedPeer(
-  peer: Peer,
-  info: ConnectionInfo,
-  observer: RegistryObserver,
-  reportClosed: (reason: CloseReason) => void,
-): Peer {
-  return {
-    id: peer.id,
-    role: peer.role,
-    wantsAcks: peer.wantsAcks,
-    viewerName: peer.viewerName,
-    resumeFrom: peer.resumeFrom,
-    isProbe: peer.isProbe,
-    writerKey: peer.writerKey ?? null,
-    send(frame) {
-      observer.sent?.(info, frame)
-      peer.send(frame)
-    },
-    close(reason) {
-      reportClosed(reason)
-      peer.close(reason)
-    },
-    checkAlive(timeoutMs) {
-      return peer.checkAlive(timeoutMs)
-    },
   }
 }

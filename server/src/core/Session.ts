@@ -26,9 +26,11 @@ export interface Outlet {
   checkAlive(timeoutMs: number): Promise<boolean>
 }
 
-export interface SessionLimits {
+export interface SessionOptions {
   /** Bytes queued for a client that is not reading before it is closed as a slow reader (R9). */
   readonly maxQueuedBytes: number
+  /** Told about every frame the room sends (metrics); never changes the outcome. */
+  readonly onSent?: ((frame: Uint8Array) => void) | undefined
 }
 
 type SessionState =
@@ -62,7 +64,7 @@ export class Session implements Peer {
   constructor(
     identity: SessionIdentity,
     private readonly outlet: Outlet,
-    private readonly limits: SessionLimits,
+    private readonly limits: SessionOptions,
   ) {
     this.id = identity.id
     this.role = identity.role
@@ -82,6 +84,7 @@ export class Session implements Peer {
   }
 
   send(frame: Uint8Array): void {
+    if (this.#state.kind !== 'closed') this.limits.onSent?.(frame)
     switch (this.#state.kind) {
       case 'closed':
         return

@@ -2,7 +2,7 @@ import { CLOSE_REASONS, MESSAGE_SYNC, type CloseReason } from '@tandem/shared'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { messageYjsUpdate } from 'y-protocols/sync'
 import type { BatchReport } from '../core/Persister.ts'
-import type { ConnectionInfo, RegistryObserver } from '../core/RoomRegistry.ts'
+import type { ConnectionInfo, ConnectionObserver } from '../transports/gate.ts'
 import type { Send } from '../webhooks/httpSender.ts'
 
 /** Values read at scrape time from the parts main.ts built. */
@@ -18,7 +18,7 @@ export interface MetricsSources {
 /**
  * Tandem's Prometheus metrics (SPEC R51), in a registry of their own (never prom-client's global
  * one, so two servers in one process, as in tests, never share counters). The core only emits
- * (RegistryObserver, Persister's onBatch, Room's onReject); this class turns that into metrics.
+ * (the gate's ConnectionObserver, Persister's onBatch, Room's callbacks); this class counts.
  */
 export class Metrics {
   readonly registry = new Registry()
@@ -126,8 +126,11 @@ export class Metrics {
     gauge('tandem_webhook_queue_depth', 'Webhook deliveries waiting to be sent', sources.webhookQueueDepth)
   }
 
-  readonly registryObserver: RegistryObserver = {
-    opened: (connection) => this.#connections.inc(labelsOf(connection)),
+  readonly connectionObserver: ConnectionObserver = {
+    opened: (connection, params) => {
+      this.#connections.inc(labelsOf(connection))
+      if (connection.transport === 'longpoll' && params.isFallback) this.#fallbacks.inc()
+    },
     closed: (connection) => this.#connections.dec(labelsOf(connection)),
     received: (connection, frame) => {
       if (isSyncUpdate(frame)) this.#child(this.#updatesReceived, connection.transport).inc()
@@ -159,10 +162,6 @@ export class Metrics {
 
   connectionReplaced(kind: 'superseded' | 'unresponsive'): void {
     this.#takeovers.inc({ kind })
-  }
-
-  fallbackOpened(): void {
-    this.#fallbacks.inc()
   }
 
   persisted(batch: BatchReport): void {

@@ -1,40 +1,27 @@
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
 import {
+  BATCH_HEADER,
   CLOSE_REASONS,
-  MAX_VIEWER_NAME_LENGTH,
   ProtocolError,
   decodeFrameBatch,
+  decodePollRequest,
+  encodeBatchHeader,
   encodeFrameBatch,
   type CloseReason,
+  type PollRequest,
 } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AccessResult } from '../auth/access.ts'
 import { sendReason as send } from '../http/errors.ts'
-import type { Admit } from '../http/limits.ts'
-import type { Connection, RoomRegistry } from '../core/RoomRegistry.ts'
-import { Session } from '../core/Session.ts'
-import type { TransportLog } from './websocket.ts'
+import type { Session } from '../core/Session.ts'
+import type { Connection, ConnectionGate, Ticket } from './gate.ts'
 
 export interface LongPollOptions {
-  readonly registry: RoomRegistry
-  /** Origin and per-IP budget when a session opens (SPEC R30). */
-  readonly admit: Admit
-  /** Origin check for every later request of a session. */
-  readonly isOriginAllowed: (request: IncomingMessage) => boolean
-  readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
-  readonly maxQueuedBytes: number
+  /** Admission and the link token when a session opens; origin and token on every request. */
+  readonly gate: ConnectionGate
   readonly maxMessageBytes: number
   /** How long a poll is held when there is nothing to send (≤ 25 s, R24). */
   readonly pollTimeoutMs: number
   /** A session with no request for this long expires and its presence is removed (R25). */
   readonly idleTimeoutMs: number
-  readonly log: TransportLog
-  /**
-   * A session opened; `isFallback` when the client says it fell back from WebSocket or SSE
-   * (`fallback=1`, SPEC R26) — for metrics (R51).
-   */
-  readonly onOpened?: (opened: { readonly role: 'edit' | 'view'; readonly isFallback: boolean }) => void
 }
 
 export interface LongPollTransport {
@@ -63,8 +50,6 @@ interface Waiter {
  * write: when a poll is waiting and the previous batch was acknowledged (STYLE.md 3, R24).
  */
 class PollSession {
-  readonly id = randomUUID()
-  readonly session: Session
   readonly connection: Connection
   lastActivityMs = Date.now()
   #lastInboundSeq = 0
@@ -78,33 +63,31 @@ class PollSession {
 
   constructor(
     readonly docId: string,
-    role: 'edit' | 'view',
-    wantsAcks: boolean,
-    viewerName: string,
-    writerKey: string | null,
-    registry: RoomRegistry,
-    maxQueuedBytes: number,
+    ticket: Ticket,
+    gate: ConnectionGate,
   ) {
-    this.session = new Session(
-      { id: this.id, role, wantsAcks, viewerName, writerKey },
-      {
-        write: (frames, done) => {
-          this.#ready = { frames, done }
-          this.#deliver()
-        },
-        end: (reason) => {
-          this.#closedWith = reason
-          this.#ready = null
-          this.#unacked = null
-          this.#settle({ kind: 'closed', reason })
-          this.#answerLiveness(false)
-        },
-        checkAlive: (timeoutMs) => this.#checkAlive(timeoutMs),
+    this.connection = gate.open(ticket, 'longpoll', {
+      write: (frames, done) => {
+        this.#ready = { frames, done }
+        this.#deliver()
       },
-      { maxQueuedBytes },
-    )
-    this.connection = registry.connect(docId, this.session)
-    this.session.onClose(() => this.connection.close())
+      end: (reason) => {
+        this.#closedWith = reason
+        this.#ready = null
+        this.#unacked = null
+        this.#settle({ kind: 'closed', reason })
+        this.#answerLiveness(false)
+      },
+      checkAlive: (timeoutMs) => this.#checkAlive(timeoutMs),
+    })
+  }
+
+  get id(): string {
+    return this.session.id
+  }
+
+  get session(): Session {
+    return this.connection.session
   }
 
   get closedWith(): CloseReason | null {
@@ -202,10 +185,7 @@ class PollSession {
 /** How long a closed session's reason is kept, so its client learns why (links reset, …). */
 const TOMBSTONE_MS = 60_000
 
-type SessionRequest = FastifyRequest<{
-  Params: { id: string; sid: string }
-  Querystring: { k?: string; seq?: string; ack?: string; wait?: string }
-}>
+type SessionRequest = FastifyRequest<{ Params: { id: string; sid: string } }>
 
 /**
  * HTTP long polling (docs/PROTOCOL.md §8): the same protocol frames as WebSocket, sent in POST
@@ -232,27 +212,26 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
     poll.session.onClose((reason) => {
       sessions.delete(poll.id)
       tombstones.set(poll.id, { reason, at: Date.now() })
-      options.log.info(
-        {
-          docId: poll.docId,
-          session: poll.id,
-          role: poll.session.role,
-          transport: 'longpoll',
-          code: reason.code,
-          reason: reason.text,
-        },
-        'connection closed',
-      )
     })
   }
 
-  /** The token is checked on every request (R17), then the session must belong to the document. */
-  async function find(request: SessionRequest, reply: FastifyReply): Promise<PollSession | null> {
-    if (!options.isOriginAllowed(request.raw)) {
-      await send(reply, CLOSE_REASONS.badOrigin)
+  /**
+   * Origin and token are checked on every request (R17, R30), then the session must belong to the
+   * document. Null (and answered) if the request may not go on.
+   */
+  async function find(
+    request: SessionRequest,
+    reply: FastifyReply,
+  ): Promise<{ poll: PollSession; query: PollRequest } | null> {
+    let query: PollRequest
+    try {
+      query = decodePollRequest(queryOf(request))
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      await send(reply, CLOSE_REASONS.malformedMessage)
       return null
     }
-    const access = await options.authorize(request.params.id, request.query.k ?? null)
+    const access = await options.gate.recheck(request.raw, request.params.id, query.token)
     if (!access.ok) {
       await send(reply, access.reason)
       return null
@@ -262,7 +241,7 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
       await send(reply, tombstones.get(request.params.sid)?.reason ?? CLOSE_REASONS.sessionExpired)
       return null
     }
-    return poll
+    return { poll, query }
   }
 
   function register(app: FastifyInstance): void {
@@ -272,49 +251,24 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
       (_request, body, done) => done(null, body),
     )
 
-    app.post(
-      '/api/docs/:id/lp',
-      async (
-        request: FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string> }>,
-        reply,
-      ) => {
-        const admission = options.admit(request.raw)
-        if (!admission.ok) return send(reply, admission.reason)
-        const access = await options.authorize(request.params.id, request.query['k'] ?? null)
-        if (!access.ok) {
-          admission.release()
-          return send(reply, access.reason)
-        }
-        const poll = new PollSession(
-          request.params.id,
-          access.role,
-          request.query['ack'] === '1',
-          (request.query['name'] ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
-          request.query['wk'] ?? null,
-          options.registry,
-          options.maxQueuedBytes,
-        )
-        track(poll)
-        poll.session.onClose(admission.release)
-        const isFallback = request.query['fallback'] === '1'
-        options.log.info(
-          { docId: poll.docId, session: poll.id, role: access.role, transport: 'longpoll', isFallback },
-          'connection opened',
-        )
-        options.onOpened?.({ role: access.role, isFallback })
-        return reply.code(201).send({
-          sessionId: poll.id,
-          pollTimeoutMs: options.pollTimeoutMs,
-          idleTimeoutMs: options.idleTimeoutMs,
-        })
-      },
-    )
+    app.post('/api/docs/:id/lp', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const checked = await options.gate.check(request.raw, request.params.id, queryOf(request))
+      if (!checked.ok) return send(reply, checked.reason)
+      const poll = new PollSession(request.params.id, checked.ticket, options.gate)
+      track(poll)
+      return reply.code(201).send({
+        sessionId: poll.id,
+        pollTimeoutMs: options.pollTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs,
+      })
+    })
 
     app.post('/api/docs/:id/lp/:sid', async (request: SessionRequest, reply) => {
-      const poll = await find(request, reply)
-      if (!poll) return reply
-      const seq = Number(request.query.seq)
-      if (!Number.isSafeInteger(seq) || seq < 1) return send(reply, CLOSE_REASONS.malformedMessage)
+      const found = await find(request, reply)
+      if (!found) return reply
+      const { poll } = found
+      const seq = found.query.seq
+      if (seq === null || seq < 1) return send(reply, CLOSE_REASONS.malformedMessage)
       let frames: Uint8Array[]
       try {
         frames = decodeFrameBatch(toBytes(request.body))
@@ -330,27 +284,27 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
     })
 
     app.get('/api/docs/:id/lp/:sid', async (request: SessionRequest, reply) => {
-      const poll = await find(request, reply)
-      if (!poll) return reply
-      const ack = Number(request.query.ack ?? '0')
-      const waitMs = request.query.wait === '0' ? 0 : options.pollTimeoutMs
+      const found = await find(request, reply)
+      if (!found) return reply
+      const { poll, query } = found
+      const waitMs = query.isShort ? 0 : options.pollTimeoutMs
       const aborted = new AbortController()
       request.raw.on('close', () => aborted.abort())
-      const outcome = await poll.poll(Number.isSafeInteger(ack) ? ack : 0, waitMs, aborted.signal)
+      const outcome = await poll.poll(query.ack, waitMs, aborted.signal)
       if (outcome.kind === 'closed') return send(reply, outcome.reason)
       reply.header('Cache-Control', 'no-store')
       if (!outcome.batch) return reply.code(204).send()
       return reply
         .code(200)
         .header('Content-Type', 'application/octet-stream')
-        .header('X-Tandem-Batch', String(outcome.batch.seq))
+        .header(BATCH_HEADER, encodeBatchHeader(outcome.batch.seq))
         .send(Buffer.from(encodeFrameBatch(outcome.batch.frames)))
     })
 
     app.delete('/api/docs/:id/lp/:sid', async (request: SessionRequest, reply) => {
-      const poll = await find(request, reply)
-      if (!poll) return reply
-      poll.session.close(CLOSE_REASONS.normal)
+      const found = await find(request, reply)
+      if (!found) return reply
+      found.poll.connection.end(CLOSE_REASONS.normal)
       return reply.code(204).send()
     })
   }
@@ -365,6 +319,13 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
       for (const poll of [...sessions.values()]) poll.session.close(reason)
     },
   }
+}
+
+/** The raw query of a request, as the shared decoders read it. */
+function queryOf(request: FastifyRequest): URLSearchParams {
+  const url = request.raw.url ?? ''
+  const start = url.indexOf('?')
+  return new URLSearchParams(start < 0 ? '' : url.slice(start + 1))
 }
 
 function toBytes(body: unknown): Uint8Array {

@@ -1,29 +1,23 @@
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  CLOSE_REASONS,
-  MAX_VIEWER_NAME_LENGTH,
-  decodeBase64Url,
+  STREAM_HEARTBEAT,
   encodeBase64,
+  encodeCloseEvent,
+  encodeFrameEvent,
+  encodeStreamRetry,
   type CloseReason,
 } from '@tandem/shared'
-import type { AccessResult } from '../auth/access.ts'
 import { writeReason } from '../http/errors.ts'
-import type { Admit } from '../http/limits.ts'
-import type { RoomRegistry } from '../core/RoomRegistry.ts'
-import { Session } from '../core/Session.ts'
-import type { TransportLog } from './websocket.ts'
+import type { Session } from '../core/Session.ts'
+import type { ConnectionGate } from './gate.ts'
 
 export interface SseTransportOptions {
-  readonly registry: RoomRegistry
-  readonly admit: Admit
-  readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
-  readonly maxQueuedBytes: number
+  /** Admission, the link token (SPEC R17), joining the room. */
+  readonly gate: ConnectionGate
   /** Interval of `: ping` comments; well inside common 60 s proxy idle timeouts. */
   readonly heartbeatMs: number
   /** The `retry:` hint: how long an EventSource waits before reconnecting. */
   readonly retryMs: number
-  readonly log: TransportLog
 }
 
 export interface SseTransport {
@@ -57,21 +51,10 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     docId: string,
     query: URLSearchParams,
   ): Promise<void> {
-    const admission = options.admit(request)
-    if (!admission.ok) return writeReason(response, admission.reason)
-    response.on('close', admission.release)
-    const access = await options.authorize(docId, query.get('k'))
-    if (!access.ok) return writeReason(response, access.reason)
-    let resumeFrom: Uint8Array = EMPTY_STATE_VECTOR
-    const stateVector = query.get('sv')
-    if (stateVector) {
-      try {
-        resumeFrom = decodeBase64Url(stateVector)
-      } catch {
-        return writeReason(response, CLOSE_REASONS.malformedMessage)
-      }
-    }
-    if (request.destroyed) return
+    const checked = await options.gate.check(request, docId, query)
+    if (!checked.ok) return writeReason(response, checked.reason)
+    if (request.destroyed) return options.gate.drop(checked.ticket)
+    const { ticket } = checked
 
     response.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -79,30 +62,22 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       'X-Accel-Buffering': 'no',
       Connection: 'keep-alive',
     })
-    response.write(`retry: ${options.retryMs}\n\n`)
+    response.write(encodeStreamRetry(options.retryMs))
     let eventId = 0
-    const session = new Session(
-      {
-        id: randomUUID(),
-        role: 'view',
-        wantsAcks: false,
-        viewerName: (query.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
-        resumeFrom,
-        isProbe: query.get('probe') === '1',
-      },
+    const connection = options.gate.open(
+      ticket,
+      'sse',
       {
         write(frames, done) {
           let chunk = ''
-          for (const frame of frames) chunk += `id: ${++eventId}\ndata: ${base64Of(frame)}\n\n`
+          for (const frame of frames) chunk += encodeFrameEvent(++eventId, base64Of(frame))
           // Backpressure: the session queues (bounded) until the socket drains (R9).
           if (response.write(chunk)) done()
           else response.once('drain', done)
         },
         end(reason) {
           if (response.writableEnded || response.destroyed) return
-          response.end(
-            `event: close\ndata: ${JSON.stringify({ code: reason.code, reason: reason.text })}\n\n`,
-          )
+          response.end(encodeCloseEvent(reason.code, reason.text))
           // A client that is not reading never receives the end: drop the socket (R23). Watch the
           // socket, not the response: the response "closes" once its bytes are in the socket buffer.
           const socket = response.socket
@@ -114,34 +89,16 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         // A viewer holds no ids another connection could need (R36): nothing to prove.
         checkAlive: () => Promise.resolve(!response.destroyed),
       },
-      { maxQueuedBytes: options.maxQueuedBytes },
+      // The stream is receive-only: always a viewer, always answered with a step 2 (R20, R22).
+      { role: 'view', resumeFrom: ticket.params.stateVector ?? EMPTY_STATE_VECTOR },
     )
+    const session = connection.session
     sessions.add(session)
-    const connection = options.registry.connect(docId, session)
-    // However the session ends (slow reader, links reset, shutdown), it leaves its room now.
-    session.onClose(() => connection.close())
-    const heartbeat = setInterval(() => response.write(': ping\n\n'), options.heartbeatMs)
-    options.log.info({ docId, session: session.id, role: 'view', transport: 'sse' }, 'connection opened')
-
-    // Why the stream ended: the reason the server ended it with, else the client went away.
-    let endedWith: CloseReason = CLOSE_REASONS.normal
-    session.onClose((reason) => (endedWith = reason))
+    const heartbeat = setInterval(() => response.write(STREAM_HEARTBEAT), options.heartbeatMs)
     response.on('close', () => {
       clearInterval(heartbeat)
       sessions.delete(session)
-      connection.close()
-      session.close(CLOSE_REASONS.normal)
-      options.log.info(
-        {
-          docId,
-          session: session.id,
-          role: 'view',
-          transport: 'sse',
-          code: endedWith.code,
-          reason: endedWith.text,
-        },
-        'connection closed',
-      )
+      connection.end()
     })
     response.on('error', () => undefined)
   }

@@ -1,35 +1,23 @@
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { CLOSE_REASONS, MAX_VIEWER_NAME_LENGTH, type CloseReason } from '@tandem/shared'
+import { CLOSE_REASONS, closeReasonByCode, type CloseReason } from '@tandem/shared'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import type { AccessResult } from '../auth/access.ts'
-import { retryAfterSeconds, type Admit } from '../http/limits.ts'
-import type { RoomRegistry } from '../core/RoomRegistry.ts'
-import { Session, type SessionIdentity } from '../core/Session.ts'
+import { retryAfterSeconds } from '../http/limits.ts'
 import { TokenBucket } from '../core/TokenBucket.ts'
 import type { Intake } from '../core/types.ts'
+import type { ConnectionGate, Ticket } from './gate.ts'
 
 export interface WebSocketTransportOptions {
-  readonly registry: RoomRegistry
-  /** Origin and per-IP budget, before anything else (SPEC R30). */
-  readonly admit: Admit
-  /** Checks the link token before the upgrade (SPEC R17). */
-  readonly authorize: (docId: string, token: string | null) => Promise<AccessResult>
+  /** Admission, the link token before the upgrade (SPEC R17), joining the room. */
+  readonly gate: ConnectionGate
   readonly maxMessageBytes: number
-  readonly maxQueuedBytes: number
   /** Interval of protocol pings; a socket that misses one is terminated. */
   readonly pingIntervalMs: number
   /** Inbound messages per second one socket may send; beyond the burst, reading pauses (R29). */
   readonly maxMessagesPerSecond: number
   /** While it is overloaded, no socket is read (R29). */
   readonly intake: Intake
-  readonly log: TransportLog
-}
-
-export interface TransportLog {
-  info(fields: object, message: string): void
-  warn(fields: object, message: string): void
+  readonly log: { warn(fields: object, message: string): void }
 }
 
 export interface WebSocketTransport {
@@ -85,42 +73,31 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     for (const resume of resumers) resume()
   })
 
-  function accept(ws: WebSocket, docId: string, identity: SessionIdentity, release: () => void): void {
+  function accept(ws: WebSocket, ticket: Ticket): void {
     alive.add(ws)
     ws.on('pong', () => alive.add(ws))
-    const session = new Session(
-      identity,
-      {
-        write(frames, done) {
-          // While the socket keeps up, frames go straight to it and the session may send more at
-          // once; past the mark, the session queues (and counts, R9) until this write is out.
-          const isKeepingUp = ws.bufferedAmount < SOCKET_BUFFER_MARK
-          const socket = openSocketOf(ws)
-          const last = frames.length - 1
-          for (let index = 0; index <= last; index++) {
-            const frame = frames[index] as Uint8Array
-            const onWritten = index === last && !isKeepingUp ? done : undefined
-            if (socket) socket.write(websocketFrameOf(frame), onWritten)
-            else ws.send(frame, SEND_OPTIONS, onWritten)
-          }
-          if (isKeepingUp) done()
-        },
-        end(reason) {
-          // A connection dropped for not answering is half-open: no closing handshake can finish.
-          if (reason === CLOSE_REASONS.unresponsive) ws.terminate()
-          else closeSoon(ws, reason)
-        },
-        checkAlive: (timeoutMs) => answersWithin(ws, timeoutMs),
+    const connection = options.gate.open(ticket, 'websocket', {
+      write(frames, done) {
+        // While the socket keeps up, frames go straight to it and the session may send more at
+        // once; past the mark, the session queues (and counts, R9) until this write is out.
+        const isKeepingUp = ws.bufferedAmount < SOCKET_BUFFER_MARK
+        const socket = openSocketOf(ws)
+        const last = frames.length - 1
+        for (let index = 0; index <= last; index++) {
+          const frame = frames[index] as Uint8Array
+          const onWritten = index === last && !isKeepingUp ? done : undefined
+          if (socket) socket.write(websocketFrameOf(frame), onWritten)
+          else ws.send(frame, SEND_OPTIONS, onWritten)
+        }
+        if (isKeepingUp) done()
       },
-      { maxQueuedBytes: options.maxQueuedBytes },
-    )
-    const connection = options.registry.connect(docId, session)
-    // However the session ends (slow reader, links reset, shutdown), it leaves its room now.
-    session.onClose(() => connection.close())
-    options.log.info(
-      { docId, session: session.id, role: session.role, transport: 'websocket' },
-      'connection opened',
-    )
+      end(reason) {
+        // A connection dropped for not answering is half-open: no closing handshake can finish.
+        if (reason === CLOSE_REASONS.unresponsive) ws.terminate()
+        else closeSoon(ws, reason)
+      },
+      checkAlive: (timeoutMs) => answersWithin(ws, timeoutMs),
+    })
 
     // Backpressure, not disconnection: a client sending faster than its budgets is simply read
     // more slowly (TCP pushes back on it), so it cannot monopolise the event loop (R29): at most
@@ -133,7 +110,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     }
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
-        session.close(CLOSE_REASONS.malformedMessage)
+        connection.session.close(CLOSE_REASONS.malformedMessage)
         return
       }
       const startedAt = performance.now()
@@ -159,17 +136,14 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     })
     ws.on('error', (error) => {
       // ws closes the socket itself after a protocol error (bad frame, too big: 1009).
-      options.log.warn({ docId, session: session.id, err: error.message }, 'websocket error')
-    })
-    ws.on('close', (code: number) => {
-      waitingForIntake.delete(ws)
-      release()
-      connection.close()
-      session.close(CLOSE_REASONS.normal)
-      options.log.info(
-        { docId, session: session.id, role: session.role, transport: 'websocket', code },
-        'connection closed',
+      options.log.warn(
+        { docId: ticket.docId, session: connection.session.id, err: error.message },
+        'websocket error',
       )
+    })
+    ws.on('close', (code: number, reason: Buffer) => {
+      waitingForIntake.delete(ws)
+      connection.end(closeReasonByCode(code) ?? lostWith(code, reason.toString()))
     })
   }
 
@@ -181,32 +155,22 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       // The socket may die while the token is checked; that must not become an uncaught error.
       // A module-level listener: a closure here would keep this request alive with the socket.
       socket.on('error', ignoreError)
-      const admission = options.admit(request)
-      if (!admission.ok) {
-        rejectUpgrade(socket, admission.reason)
-        return true
-      }
-      const { release } = admission
-      options.authorize(docId, url.searchParams.get('k')).then(
-        (access) => {
-          if (!access.ok || socket.destroyed) {
-            release()
-            if (!access.ok) rejectUpgrade(socket, access.reason)
-            return
-          }
-          const identity: SessionIdentity = {
-            id: randomUUID(),
-            role: access.role,
-            wantsAcks: url.searchParams.get('ack') === '1',
-            viewerName: (url.searchParams.get('name') ?? '').slice(0, MAX_VIEWER_NAME_LENGTH),
-            writerKey: url.searchParams.get('wk'),
-          }
-          wss.handleUpgrade(request, socket, head, (ws) => accept(ws, docId, identity, release))
+      options.gate.check(request, docId, url.searchParams).then(
+        (result) => {
+          if (!result.ok) return rejectUpgrade(socket, result.reason)
+          const { ticket } = result
+          if (socket.destroyed) return options.gate.drop(ticket)
+          // ws answers a broken handshake itself and never calls back: the ticket is dropped then.
+          let isAccepted = false
+          socket.once('close', () => {
+            if (!isAccepted) options.gate.drop(ticket)
+          })
+          wss.handleUpgrade(request, socket, head, (ws) => {
+            isAccepted = true
+            accept(ws, ticket)
+          })
         },
-        () => {
-          release()
-          rejectUpgrade(socket, CLOSE_REASONS.internalError)
-        },
+        () => rejectUpgrade(socket, CLOSE_REASONS.internalError),
       )
       return true
     },
@@ -239,6 +203,11 @@ export function rejectUpgrade(socket: Duplex, reason: CloseReason): void {
 }
 
 function ignoreError(): void {}
+
+/** A close code the catalogue does not know (1006: the socket just died), for the log. */
+function lostWith(code: number, text: string): CloseReason {
+  return { code, status: 499, text: text || 'connection lost', isRetryable: true }
+}
 
 /** How long a closing handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 1_000
