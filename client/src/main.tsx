@@ -1,5 +1,6 @@
 import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
+import { registerAppShell } from './offline/serviceWorker.ts'
 import { Home } from './pages/Home.tsx'
 import { NotFound } from './pages/NotFound.tsx'
 import { routeFromPath, type Route } from './route.ts'
@@ -37,3 +38,4 @@ createRoot(root).render(
     <Page route={routeFromPath(window.location.pathname)} />
   </StrictMode>,
 )
+registerAppShell()

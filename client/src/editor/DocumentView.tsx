@@ -1,6 +1,7 @@
-import { useCallback, useState } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import { resetLinks, type DocumentLinks } from '../api.ts'
 import { rememberDoc, tokenFor } from '../links.ts'
+import { writerKeyFor } from '../offline/writerKey.ts'
 import type { KeyValueStore } from '../storage.ts'
 import type { TransportName } from '../sync/index.ts'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
@@ -30,11 +31,13 @@ interface Props {
 
 /** A document open for editing: header (share, presence, viewers, status) over the live editor. */
 export function DocumentView(props: Props) {
+  const writerKey = useMemo(() => writerKeyFor(props.store, props.docId), [props.store, props.docId])
   const session = useSyncSession({
     docId: props.docId,
     token: props.token,
     mode: 'edit',
     transport: props.transport,
+    writerKey,
   })
   if (session === null) return <div className="editor-page" aria-busy="true" />
   return <LiveDocument {...props} session={session} />
@@ -51,7 +54,8 @@ function LiveDocument({
   const status = useProviderStatus(session.provider)
   const [isSharing, setIsSharing] = useState(false)
   const [isResetting, setIsResetting] = useState(false)
-  useUnsavedGuard(status.save !== 'saved')
+  // Edits this browser keeps (IndexedDB) are not lost with the tab: the next page load sends them.
+  useUnsavedGuard(status.save !== 'saved' && !session.isKeptLocally)
   useRememberedDoc(store, session, { mode: 'edit', token: session.token, isSynced: status.isSynced })
 
   // Our own reset closes our connection (4403) before or after its reply arrives; that refusal is

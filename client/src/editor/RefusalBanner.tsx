@@ -21,7 +21,9 @@ export function RefusalBanner({ reason, mode, wayOut }: Props) {
       ) : (
         <p>This document cannot be opened: {reason.text}.</p>
       )}
-      {mode === 'edit' && <p>Edits on this page that were not saved yet will not be kept.</p>}
+      {mode === 'edit' && reason === CLOSE_REASONS.forbidden && (
+        <p>Edits not saved yet are kept in this browser and are sent when you open the new link.</p>
+      )}
       {wayOut !== null && (
         <p>
           <a href={wayOut.path}>{wayOut.label}</a>

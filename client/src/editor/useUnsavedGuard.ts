@@ -1,11 +1,14 @@
 import { useEffect } from 'react'
 
-/** Asks before the tab closes while edits are not yet durable on the server (SPEC R7). */
-export function useUnsavedGuard(hasUnsavedEdits: boolean): void {
+/**
+ * Asks before the tab closes while closing it would lose edits: not yet durable on the server
+ * (SPEC R7) and not kept in this browser either (R12).
+ */
+export function useUnsavedGuard(wouldLoseEdits: boolean): void {
   useEffect(() => {
-    if (!hasUnsavedEdits) return undefined
+    if (!wouldLoseEdits) return undefined
     const onBeforeUnload = (event: BeforeUnloadEvent): void => event.preventDefault()
     window.addEventListener('beforeunload', onBeforeUnload)
     return () => window.removeEventListener('beforeunload', onBeforeUnload)
-  }, [hasUnsavedEdits])
+  }, [wouldLoseEdits])
 }

@@ -17,3 +17,29 @@ export function backoffDelayMs(
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt))
   return Math.round(random() * ceiling)
 }
+
+/**
+ * The waits of a loop (STYLE.md 12), each of which can be cut short: "Retry now", the browser's
+ * `online` event and destroy() wake the connect loop instead of racing a second timer against it.
+ */
+export class Sleeper {
+  readonly #wakers = new Set<() => void>()
+
+  /** Resolves after `ms`, or at the next wake(), whichever is first. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.#wakers.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, Math.max(0, ms))
+      this.#wakers.add(wake)
+    })
+  }
+
+  /** Ends every pending sleep now; a later sleep() waits again. */
+  wake(): void {
+    for (const wake of [...this.#wakers]) wake()
+  }
+}

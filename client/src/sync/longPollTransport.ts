@@ -20,6 +20,11 @@ export interface LongPollTransportOptions {
    */
   readonly style?: 'long' | 'short'
   readonly fetchImpl?: typeof fetch
+  /**
+   * How much longer than the server's `pollTimeoutMs` a poll may take before the connection counts
+   * as dead (a half-open TCP connection never answers). Defaults to POLL_GRACE_MS.
+   */
+  readonly pollGraceMs?: number
 }
 
 /** Attempts per request before a network error ends the connection. */
@@ -28,6 +33,13 @@ const RETRY_DELAY_MS = 250
 /** Short polling: fast while data flows, slower when nothing happens (R27). */
 const SHORT_POLL_MIN_MS = 500
 const SHORT_POLL_MAX_MS = 4_000
+/** The server holds a poll at most `pollTimeoutMs` (≤ 25 s, R24); what it says when it opens a session. */
+const DEFAULT_POLL_TIMEOUT_MS = 25_000
+/** A poll unanswered this long after the server's own timeout is on a dead connection (SPEC R12). */
+export const POLL_GRACE_MS = 10_000
+
+/** A poll outlived its deadline: the connection is dead, not slow. Never retried on it. */
+class SilentPoll extends Error {}
 
 class HttpRefusal extends Error {
   constructor(
@@ -79,14 +91,15 @@ export class LongPollTransport implements ClientTransport {
     }
 
     const request = async (url: string, init: RequestInit): Promise<Response> => {
+      const signal = init.signal ?? abort.signal
       for (let attempt = 1; ; attempt++) {
         try {
-          const response = await fetchImpl(url, { ...init, signal: abort.signal, cache: 'no-store' })
+          const response = await fetchImpl(url, { ...init, signal, cache: 'no-store' })
           if (response.ok) return response
           const body = (await response.json().catch(() => null)) as { code?: number } | null
           throw new HttpRefusal(closeReasonByCode(body?.code ?? -1) ?? null, retryAfterMs(response))
         } catch (error) {
-          if (error instanceof HttpRefusal || isClosed || attempt >= REQUEST_ATTEMPTS) throw error
+          if (error instanceof HttpRefusal || signal.aborted || attempt >= REQUEST_ATTEMPTS) throw error
           await delay(RETRY_DELAY_MS * attempt)
         }
       }
@@ -112,19 +125,35 @@ export class LongPollTransport implements ClientTransport {
       await flush()
     }
 
-    const pollLoop = async (): Promise<void> => {
-      while (!isClosed && sessionId !== null) {
+    /** One poll, answer and body included, within `deadlineMs`; the frames it brought. */
+    const poll = async (deadlineMs: number): Promise<Uint8Array[] | null> => {
+      const deadline = linkedDeadline(abort.signal, deadlineMs)
+      try {
         const wait = isShort ? '&wait=0' : ''
         const response = await request(`${base}/${sessionId}?${auth}&ack=${lastBatch}${wait}`, {
           method: 'GET',
+          signal: deadline.signal,
         })
-        if (response.status === 200) {
-          lastBatch = Number(response.headers.get('X-Tandem-Batch') ?? lastBatch)
-          const frames = decodeFrameBatch(new Uint8Array(await response.arrayBuffer()))
+        if (response.status !== 200) return null
+        lastBatch = Number(response.headers.get('X-Tandem-Batch') ?? lastBatch)
+        return decodeFrameBatch(new Uint8Array(await response.arrayBuffer()))
+      } catch (error) {
+        throw deadline.hasExpired() ? new SilentPoll() : error
+      } finally {
+        deadline.dispose()
+      }
+    }
+
+    const pollLoop = async (deadlineMs: number): Promise<void> => {
+      while (!isClosed && sessionId !== null) {
+        const frames = await poll(deadlineMs)
+        if (frames === null) {
+          // 204: the poll's time was up, or a newer poll took over. Either way the server answered.
+          idlePolls += 1
+          if (!isClosed) handlers.onAlive()
+        } else {
           idlePolls = 0
           for (const frame of frames) if (!isClosed) handlers.onFrame(frame)
-        } else {
-          idlePolls += 1
         }
         if (isShort) await delay(Math.min(SHORT_POLL_MAX_MS, SHORT_POLL_MIN_MS * 2 ** Math.min(idlePolls, 3)))
       }
@@ -136,10 +165,14 @@ export class LongPollTransport implements ClientTransport {
       const fallback = context?.isFallback ? '&fallback=1' : ''
       const writer = this.options.writerKey ? `&wk=${encodeURIComponent(this.options.writerKey)}` : ''
       const created = await request(`${base}?${auth}&ack=1${name}${fallback}${writer}`, { method: 'POST' })
-      sessionId = ((await created.json()) as { sessionId: string }).sessionId
+      const session = (await created.json()) as { sessionId: string; pollTimeoutMs?: number }
+      sessionId = session.sessionId
+      // A held poll answers within the server's pollTimeoutMs (204 when idle); one that does not is
+      // on a half-open connection, which would otherwise hang until the OS gives up (SPEC R12).
+      const heldMs = isShort ? 0 : (session.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)
       handlers.onOpen()
       void flush().catch(fail)
-      await pollLoop()
+      await pollLoop(heldMs + (this.options.pollGraceMs ?? POLL_GRACE_MS))
     }
 
     const fail = (error: unknown): void =>
@@ -159,4 +192,28 @@ export class LongPollTransport implements ClientTransport {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** A signal that aborts with `parent`, or by itself after `ms`; hasExpired() tells which. */
+function linkedDeadline(
+  parent: AbortSignal,
+  ms: number,
+): { signal: AbortSignal; hasExpired(): boolean; dispose(): void } {
+  const controller = new AbortController()
+  let hasExpired = false
+  const timer = setTimeout(() => {
+    hasExpired = true
+    controller.abort()
+  }, ms)
+  const onParentAbort = (): void => controller.abort()
+  parent.addEventListener('abort', onParentAbort)
+  if (parent.aborted) controller.abort()
+  return {
+    signal: controller.signal,
+    hasExpired: () => hasExpired,
+    dispose: () => {
+      clearTimeout(timer)
+      parent.removeEventListener('abort', onParentAbort)
+    },
+  }
 }

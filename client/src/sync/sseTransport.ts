@@ -66,7 +66,16 @@ export class SseTransport implements ClientTransport {
       return
     }
     handlers.onOpen()
+    // Any byte is a sign of life, the server's `: ping` comments (every SSE_HEARTBEAT_MS, 15 s)
+    // included: the parser's onComment sees only whole comments, this sees every chunk (SPEC R12).
+    const alive = new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
+      transform(chunk, controller) {
+        handlers.onAlive()
+        controller.enqueue(chunk)
+      },
+    })
     const events = response.body
+      .pipeThrough(alive)
       .pipeThrough(new TextDecoderStream())
       .pipeThrough(new EventSourceParserStream({ onRetry: (ms) => (hint.retryMs = ms) }))
     const reader = events.getReader()

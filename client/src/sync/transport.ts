@@ -6,6 +6,11 @@ export interface TransportHandlers {
   onOpen(): void
   onFrame(frame: Uint8Array): void
   /**
+   * Bytes arrived that carry no frame (an SSE `: ping` comment, an empty long-poll answer): the
+   * connection is alive. The provider's silence timeout counts these like frames (SPEC R12).
+   */
+  onAlive(): void
+  /**
    * Called once, whether the connection opened or not. `reason` is null for unknown codes;
    * `retryAfterMs` is the server's hint (SSE `retry:`, HTTP `Retry-After`), honoured by the
    * provider's backoff (SPEC R34).
