@@ -1,4 +1,13 @@
-import { closeReasonByCode, decodeFrameBatch, encodeFrameBatch, type CloseReason } from '@tandem/shared'
+import {
+  BATCH_HEADER,
+  closeReasonByCode,
+  decodeBatchHeader,
+  decodeFrameBatch,
+  encodeConnectParams,
+  encodeFrameBatch,
+  encodePollRequest,
+  type CloseReason,
+} from '@tandem/shared'
 import type { FallbackConnectContext } from './fallback.ts'
 import {
   retryAfterMs,
@@ -68,7 +77,7 @@ export class LongPollTransport implements ClientTransport {
     const isShort = this.options.style === 'short'
     const abort = new AbortController()
     const base = `${baseUrl.replace(/\/$/, '')}/api/docs/${encodeURIComponent(docId)}/lp`
-    const auth = `k=${encodeURIComponent(token)}`
+    const auth = encodePollRequest({ token })
     let sessionId: string | null = null
     let isClosed = false
     let outbox: Uint8Array[] = []
@@ -113,7 +122,7 @@ export class LongPollTransport implements ClientTransport {
       const seq = ++postSeq
       try {
         // The same seq on every retry: the server applies the batch once.
-        await request(`${base}/${sessionId}?${auth}&seq=${seq}`, {
+        await request(`${base}/${sessionId}?${encodePollRequest({ token, seq })}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/octet-stream' },
           body: encodeFrameBatch(frames) as BodyInit,
@@ -129,13 +138,13 @@ export class LongPollTransport implements ClientTransport {
     const poll = async (deadlineMs: number): Promise<Uint8Array[] | null> => {
       const deadline = linkedDeadline(abort.signal, deadlineMs)
       try {
-        const wait = isShort ? '&wait=0' : ''
-        const response = await request(`${base}/${sessionId}?${auth}&ack=${lastBatch}${wait}`, {
+        const query = encodePollRequest({ token, ack: lastBatch, isShort })
+        const response = await request(`${base}/${sessionId}?${query}`, {
           method: 'GET',
           signal: deadline.signal,
         })
         if (response.status !== 200) return null
-        lastBatch = Number(response.headers.get('X-Tandem-Batch') ?? lastBatch)
+        lastBatch = decodeBatchHeader(response.headers.get(BATCH_HEADER))
         return decodeFrameBatch(new Uint8Array(await response.arrayBuffer()))
       } catch (error) {
         throw deadline.hasExpired() ? new SilentPoll() : error
@@ -160,11 +169,15 @@ export class LongPollTransport implements ClientTransport {
     }
 
     const run = async (): Promise<void> => {
-      const name = viewerName ? `&name=${encodeURIComponent(viewerName)}` : ''
-      // Only counted by the server's metrics (R51): it opens the same session either way.
-      const fallback = context?.isFallback ? '&fallback=1' : ''
-      const writer = this.options.writerKey ? `&wk=${encodeURIComponent(this.options.writerKey)}` : ''
-      const created = await request(`${base}?${auth}&ack=1${name}${fallback}${writer}`, { method: 'POST' })
+      const params = encodeConnectParams({
+        token,
+        wantsAcks: true,
+        viewerName,
+        writerKey: this.options.writerKey || null,
+        // Only counted by the server's metrics (R51): it opens the same session either way.
+        isFallback: context?.isFallback ?? false,
+      })
+      const created = await request(`${base}?${params}`, { method: 'POST' })
       const session = (await created.json()) as { sessionId: string; pollTimeoutMs?: number }
       sessionId = session.sessionId
       // A held poll answers within the server's pollTimeoutMs (204 when idle); one that does not is

@@ -1,4 +1,10 @@
-import { closeReasonByCode, decodeBase64, encodeBase64Url, type CloseReason } from '@tandem/shared'
+import {
+  ProtocolError,
+  closeReasonByCode,
+  decodeStreamEvent,
+  encodeConnectParams,
+  type CloseReason,
+} from '@tandem/shared'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import {
   retryAfterMs,
@@ -51,10 +57,12 @@ export class SseTransport implements ClientTransport {
   ): Promise<void> {
     const { baseUrl, docId, token, viewerName, fetchImpl = globalThis.fetch } = this.options
     const url = new URL(`/api/docs/${encodeURIComponent(docId)}/events`, baseUrl)
-    url.searchParams.set('k', token)
-    url.searchParams.set('sv', encodeBase64Url(context.stateVector()))
-    if (viewerName) url.searchParams.set('name', viewerName)
-    if (context.isProbe) url.searchParams.set('probe', '1')
+    url.search = encodeConnectParams({
+      token,
+      stateVector: context.stateVector(),
+      viewerName,
+      isProbe: context.isProbe ?? false,
+    })
     const response = await fetchImpl(url, {
       headers: { Accept: 'text/event-stream' },
       signal,
@@ -82,12 +90,20 @@ export class SseTransport implements ClientTransport {
     for (;;) {
       const { done, value: event } = await reader.read()
       if (done) break
-      if (event.event === 'close') {
-        const { code } = JSON.parse(event.data) as { code?: number }
-        finish(closeReasonByCode(code ?? -1) ?? null)
+      let decoded
+      try {
+        decoded = decodeStreamEvent(event)
+      } catch (error) {
+        // An event we cannot read means we disagree with the server on the protocol: start over.
+        if (!(error instanceof ProtocolError)) throw error
+        finish(null)
         return
       }
-      handlers.onFrame(decodeBase64(event.data))
+      if (decoded.kind === 'close') {
+        finish(closeReasonByCode(decoded.code) ?? null)
+        return
+      }
+      handlers.onFrame(decoded.frame)
     }
     finish(null)
   }

@@ -1,4 +1,4 @@
-import { closeReasonByCode, type CloseReason } from '@tandem/shared'
+import { closeReasonByCode, encodeConnectParams, type CloseReason } from '@tandem/shared'
 import type { TransportName } from './types.ts'
 
 /** What a transport reports about one connection attempt. */
@@ -91,10 +91,7 @@ export function webSocketUrl(
 ): string {
   const url = new URL(`/ws/${encodeURIComponent(docId)}`, baseUrl)
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-  url.searchParams.set('k', token)
-  url.searchParams.set('ack', '1')
-  if (viewerName) url.searchParams.set('name', viewerName)
-  if (writerKey) url.searchParams.set('wk', writerKey)
+  url.search = encodeConnectParams({ token, wantsAcks: true, viewerName, writerKey: writerKey || null })
   return url.toString()
 }
 
