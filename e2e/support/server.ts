@@ -22,6 +22,10 @@ export interface TandemServer {
   stop(): Promise<void>
   /** stop(), then start again on the same data directory and port, so open tabs can reconnect. */
   restart(): Promise<void>
+  /** SIGKILL, as a crash or an OOM kill does: no shutdown, no goodbye; waits for the exit. */
+  kill(): Promise<void>
+  /** Starts it again after stop() or kill(), on the same data directory and port. */
+  start(): Promise<void>
   /** The server's recent output (stdout and stderr), for failure reports. */
   logs(): string
   /** Stops it if running and deletes the data directory. */
@@ -50,14 +54,27 @@ export async function startServer(): Promise<TandemServer> {
     if (code !== 0) throw new Error(`server exited with code ${code} on SIGTERM:\n${tail(log)}`)
   }
 
+  const start = async (): Promise<void> => {
+    if (running !== null) throw new Error('server is already running')
+    running = await launch(dataDir, Number(new URL(url).port), log)
+  }
+
   return {
     url,
     dataDir,
     stop,
     async restart() {
       await stop()
-      running = await launch(dataDir, Number(new URL(url).port), log)
+      await start()
     },
+    async kill() {
+      if (running === null) return
+      const { child, exited } = running
+      running = null
+      child.kill('SIGKILL')
+      await exited
+    },
+    start,
     logs: () => log.join('\n'),
     async dispose() {
       try {
@@ -77,7 +94,13 @@ function launch(dataDir: string, port: number, log: string[]): Promise<Running> 
   }
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER_BIN], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    // E2E_SERVER_LOG_LEVEL=info puts every connection's open and close (with its code) in server.log.
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
