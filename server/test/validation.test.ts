@@ -262,6 +262,27 @@ describe('update validation', () => {
     expectIntact(target)
   })
 
+  it('[R31] a struct whose clock + length reaches 2^32 is refused; just below is accepted', () => {
+    /** A v1 update of one GC struct of `client`, from clock 0, `length` long. */
+    const gc = (client: number, length: number): Uint8Array => {
+      const encoder = new Y.UpdateEncoderV1()
+      encoding.writeVarUint(encoder.restEncoder, 1) // one client
+      encoding.writeVarUint(encoder.restEncoder, 1) // one struct
+      encoder.writeClient(client)
+      encoding.writeVarUint(encoder.restEncoder, 0) // first clock
+      encoder.writeInfo(0) // GC
+      encoder.writeLen(length)
+      encoding.writeVarUint(encoder.restEncoder, 0) // empty delete set
+      return encoder.toUint8Array()
+    }
+    // A burnt clock: the victim's next edit would land inside it and be dropped everywhere.
+    expect(send(room(), update(gc(41, 2 ** 32))).closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expect(send(room(), update(gc(42, 2 ** 32 + 16))).closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    const target = room()
+    expect(send(target, update(gc(43, 2 ** 32 - 1))).closedWith).toBeNull()
+    expect(Y.encodeStateVector(target.doc)).toEqual(Y.encodeStateVector(new Map([[43, 2 ** 32 - 1]])))
+  })
+
   it('[R31] bounds the number of root types and the nesting depth', () => {
     const wide = new Y.Doc()
     const manyRoots = edit(wide, (d) => {

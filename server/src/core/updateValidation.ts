@@ -8,7 +8,11 @@ export interface UpdateLimits {
   readonly maxRootTypes: number
   /** Nesting of shared types inside shared types. */
   readonly maxDepth: number
-  /** Largest clock a client may reach; keeps clocks far from 2^53 and from "burnt" ranges. */
+  /**
+   * Largest end (clock + length) a client's structs may reach: below 2^32, which no real editing
+   * session comes near (four billion characters from one client id), so one forged struct cannot
+   * push a client's clock out of reach of its own next edit (R31).
+   */
   readonly maxClock: number
   /** Length of a root type name or map key. */
   readonly maxKeyLength: number
@@ -18,7 +22,7 @@ export const DEFAULT_UPDATE_LIMITS: UpdateLimits = {
   maxStructs: 200_000,
   maxRootTypes: 32,
   maxDepth: 64,
-  maxClock: 2 ** 40,
+  maxClock: 2 ** 32 - 1,
   maxKeyLength: 1024,
 }
 
@@ -133,6 +137,9 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     if (typeof parent === 'string') {
       if (parent.length > limits.maxKeyLength) return reject('root type name too long')
       if (!doc.share.has(parent)) newRoots.add(parent)
+      // Checked at the first name over the limit: thousands of names must not cost a full pass.
+      if (doc.share.size + newRoots.size > limits.maxRootTypes)
+        return reject(`more than ${limits.maxRootTypes} root types`)
     } else if (parent instanceof Y.ID) {
       if (own(parent) || (exists(parent) ? !holdsType(doc, parent, newItems, state) : !canArrive(parent))) {
         return reject('parent is not a shared type')
@@ -146,8 +153,6 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
       depths.set(key(struct.id), depth)
     }
   }
-  if (doc.share.size + newRoots.size > limits.maxRootTypes)
-    return reject(`more than ${limits.maxRootTypes} root types`)
 
   for (const deletions of ds.clients.values()) {
     for (const { clock, len } of deletions) {
