@@ -46,6 +46,7 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(256),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(10_000),
   WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -101,6 +102,8 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   ALLOWED_ORIGINS: 'comma-separated origins allowed besides the server’s own (e.g. a dev server)',
   MAX_CONNECTIONS_PER_IP:
     'concurrent WebSocket, event-stream and poll connections per client IP (429 beyond)',
+  MAX_CONNECTIONS:
+    'open TCP connections in all; more are closed at once. A connection must send its first request within 10 s',
   MAX_MESSAGES_PER_SECOND:
     'messages per second one WebSocket may send (burst: twice that); faster senders are read more slowly',
   WS_PING_INTERVAL_MS: 'interval of WebSocket pings; a socket that misses one is dropped',
@@ -143,6 +146,8 @@ export interface Config {
   readonly pollSessionIdleMs: number
   readonly allowedOrigins: readonly string[]
   readonly maxConnectionsPerIp: number
+  /** Open TCP connections in all (SPEC R30). */
+  readonly maxConnections: number
   readonly maxMessagesPerSecond: number
   readonly wsPingIntervalMs: number
   readonly adminApiKey: string | null
@@ -201,6 +206,7 @@ export function parseConfig(given: Record<string, string | undefined>): Config {
     pollSessionIdleMs: e.POLL_SESSION_IDLE_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    maxConnections: e.MAX_CONNECTIONS,
     maxMessagesPerSecond: e.MAX_MESSAGES_PER_SECOND,
     wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
     adminApiKey: e.ADMIN_API_KEY ?? null,

@@ -15,6 +15,7 @@ import { registerApi } from './http/api.ts'
 import { registerErrorHandler, sendReason } from './http/errors.ts'
 import { registerHealth } from './http/health.ts'
 import { ConnectionBudget, createAdmit, isOriginAllowed } from './http/limits.ts'
+import { guardSockets } from './http/socketGuard.ts'
 import { registerStaticClient } from './http/staticClient.ts'
 import type { DocStore } from './persistence/DocStore.ts'
 import { Metrics } from './observability/metrics.ts'
@@ -80,6 +81,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ),
   })
   registerErrorHandler(app)
+  // Instrumentation stays out of the core: it emits through callbacks, Metrics counts (SPEC R51).
+  const metrics = new Metrics()
+  const sockets = guardSockets(app.server, {
+    firstRequestMs: HEADERS_TIMEOUT_MS,
+    maxConnections: config.maxConnections,
+    onDropped: (reason) => metrics.connectionDropped(reason),
+  })
   let isShuttingDown = false
   app.addHook('onRequest', async (_request, reply) => {
     if (isShuttingDown) await sendReason(reply, CLOSE_REASONS.serverShutdown)
@@ -93,8 +101,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       compactAfterEntries: config.compactAfterEntries,
     })
   }
-  // Instrumentation stays out of the core: it emits through callbacks, Metrics counts (SPEC R51).
-  const metrics = new Metrics()
   const persister = new Persister(store, {
     retryDelayMs: 100,
     maxRetryDelayMs: 5_000,
@@ -194,6 +200,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     dirtyRooms: () => registry.dirtyRoomCount,
     sseStreams: () => sse.connectionCount,
     pollSessions: () => longPoll.connectionCount,
+    openSockets: () => sockets.openSockets,
     webhookQueueDepth: () => webhooks?.pendingDeliveries ?? null,
   })
 

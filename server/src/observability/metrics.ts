@@ -11,6 +11,7 @@ export interface MetricsSources {
   readonly dirtyRooms: () => number
   readonly sseStreams: () => number
   readonly pollSessions: () => number
+  readonly openSockets: () => number
   /** Pending webhook deliveries; null when webhooks are off (a memory store). */
   readonly webhookQueueDepth: () => number | null
 }
@@ -29,6 +30,7 @@ export class Metrics {
   readonly #rejections: Counter<'reason'>
   readonly #presenceDropped: Counter<'kind'>
   readonly #takeovers: Counter<'kind'>
+  readonly #dropped: Counter<'reason'>
   readonly #fallbacks: Counter
   readonly #persistEntries: Histogram
   readonly #persistSeconds: Histogram
@@ -72,6 +74,12 @@ export class Metrics {
       name: 'tandem_connections_replaced_total',
       help: 'Stale connections replaced: superseded by the same writer, or unresponsive to a liveness check',
       labelNames: ['kind'],
+      registers,
+    })
+    this.#dropped = new Counter({
+      name: 'tandem_tcp_connections_dropped_total',
+      help: 'TCP connections closed before any request: over MAX_CONNECTIONS (limit) or silent for 10 s (idle)',
+      labelNames: ['reason'],
       registers,
     })
     this.#fallbacks = new Counter({
@@ -123,6 +131,11 @@ export class Metrics {
     gauge('tandem_rooms_dirty', 'Loaded documents with updates not yet durable', sources.dirtyRooms)
     gauge('tandem_sse_streams', 'Open event streams (viewers)', sources.sseStreams)
     gauge('tandem_poll_sessions', 'Open long-poll and short-poll sessions', sources.pollSessions)
+    gauge(
+      'tandem_tcp_connections',
+      'Open TCP connections on the public port (MAX_CONNECTIONS)',
+      sources.openSockets,
+    )
     gauge('tandem_webhook_queue_depth', 'Webhook deliveries waiting to be sent', sources.webhookQueueDepth)
   }
 
@@ -158,6 +171,10 @@ export class Metrics {
 
   presenceDropped(kind: 'echo' | 'foreign'): void {
     this.#presenceDropped.inc({ kind })
+  }
+
+  connectionDropped(reason: 'limit' | 'idle'): void {
+    this.#dropped.inc({ reason })
   }
 
   connectionReplaced(kind: 'superseded' | 'unresponsive'): void {
