@@ -149,5 +149,6 @@ describe('graceful shutdown', () => {
     await reader.whenSynced()
     expect(reader.doc.getText('t').toString()).toBe('written just before SIGTERM')
     reader.destroy()
-  })
+    // Two real server processes start under tsx: generous on a loaded 2-core CI machine.
+  }, 60_000)
 })
