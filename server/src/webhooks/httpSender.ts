@@ -3,7 +3,11 @@ import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import type { ResolvedAddress } from './addressPolicy.ts'
 
-/** One attempt to send: the checked target and exactly the headers to send, nothing else (R42). */
+/**
+ * One attempt to send: the checked target and the signed headers (R42). `sendHttp` adds only
+ * `content-type`, `content-length`, `user-agent` and `connection: close`, and Node's client `host`
+ * (docs/PROTOCOL.md §9.3): nothing else reaches the receiver.
+ */
 export interface OutgoingRequest {
   readonly url: URL
   /** The addresses the policy checked; the connection goes to one of these and nowhere else. */

@@ -15,6 +15,17 @@ export interface DueEntry {
   readonly deliveryId: string
 }
 
+/** What a due entry stands for at the moment the worker is about to send it (`Outbox.claim`). */
+export type Claim =
+  /** Pending, this entry is its current one, and its time has come: send it. */
+  | { readonly kind: 'due'; readonly delivery: DeliveryRecord }
+  /** The entry was read before the delivery moved on (sent, rescheduled, settled); it is gone. */
+  | { readonly kind: 'stale' }
+  /** Current, but its time has not come. */
+  | { readonly kind: 'not-due' }
+  /** An entry with no pending delivery behind it; it has been deleted. */
+  | { readonly kind: 'orphan' }
+
 /**
  * The durable outbox (docs/PROTOCOL.md §9.6, SPEC R44). Keys:
  *
@@ -143,6 +154,33 @@ export class Outbox {
     const ops = changes.flatMap(({ before, after }) => deliveryOps(before, after))
     if (endpoint) ops.push(endpointPut(endpoint))
     return this.#write(ops)
+  }
+
+  /**
+   * Checks, in the write chain, that `entry` is still what the delivery waits on and is due by
+   * `now`. The worker reads due entries ahead of sending, and an attempt that finishes in between
+   * moves its delivery to a new entry (or settles it) without the reader knowing: sent from the
+   * old entry, a retry would go out at once instead of after its backoff (SPEC R44, issue 13).
+   * Running after every write asked for before it, the check cannot miss such a move.
+   */
+  claim(entry: DueEntry, now: number): Promise<Claim> {
+    return this.#serialize(async (): Promise<Claim> => {
+      const key = dueKey(entry.at, entry.endpointId, entry.deliveryId)
+      const [queued, value] = await this.db.getMany([key, deliveryKey(entry.endpointId, entry.deliveryId)])
+      // A delivery's record and its entry change in one batch: a missing entry was moved on.
+      if (queued === undefined) return { kind: 'stale' }
+      const delivery = value === undefined ? null : (JSON.parse(value) as DeliveryRecord)
+      if (
+        delivery?.state.kind !== 'pending' ||
+        dueKey(delivery.state.nextAttemptAt, delivery.endpointId, delivery.id) !== key
+      ) {
+        // Nothing stands behind it: drop it, or every pass would find it due again.
+        await this.db.batch([{ type: 'del', key }], this.#batchOptions)
+        return { kind: 'orphan' }
+      }
+      if (entry.at > now) return { kind: 'not-due' }
+      return { kind: 'due', delivery }
+    })
   }
 
   dropDue(entry: DueEntry): Promise<void> {

@@ -103,6 +103,10 @@ export class DeliveryWorker {
     const { outbox, clock, maxConcurrent, maxPerEndpoint } = this.options
     const now = clock.now()
     let nextAt = Number.POSITIVE_INFINITY
+    // An attempt that finishes while the entries are read moves its delivery on (settled, or a new
+    // entry at its retry time), and what was read of it is the old entry: starting that would
+    // send the retry at once. Its finish wakes the loop, so the next pass reads it afresh.
+    const inFlightWhileRead = new Set(this.#inFlight.keys())
     for (const entry of await outbox.due(SCAN_LIMIT)) {
       if (this.#state.kind !== 'running') break
       const heldUntil = this.#heldUntil.get(entry.deliveryId)
@@ -113,7 +117,7 @@ export class DeliveryWorker {
         continue
       }
       if (this.#inFlight.size >= maxConcurrent) break
-      if (this.#inFlight.has(entry.deliveryId)) continue
+      if (this.#inFlight.has(entry.deliveryId) || inFlightWhileRead.has(entry.deliveryId)) continue
       if ((this.#perEndpoint.get(entry.endpointId) ?? 0) >= maxPerEndpoint) continue
       // A disabled endpoint's queue is about to be failed as a whole (#failWhenIdle).
       if (this.options.endpoints.get(entry.endpointId)?.status.kind === 'disabled') continue
@@ -170,11 +174,22 @@ export class DeliveryWorker {
 
   async #attempt(entry: DueEntry, signal: AbortSignal): Promise<void> {
     const { outbox, endpoints, clock } = this.options
-    const delivery = await outbox.delivery(entry.endpointId, entry.deliveryId)
+    // The delivery must still be pending and due on this very entry (R44): the entry may have been
+    // read before the delivery's last attempt recorded its outcome.
+    const claim = await outbox.claim(entry, clock.now())
+    switch (claim.kind) {
+      case 'stale':
+      case 'orphan':
+      case 'not-due':
+        return
+      case 'due':
+        break
+    }
+    const { delivery } = claim
     const endpoint = endpoints.get(entry.endpointId)
-    if (!delivery || delivery.state.kind !== 'pending' || !endpoint) {
-      // A queue entry nothing stands behind any more (its endpoint was just removed): drop it, or
-      // every pass would find it due again.
+    if (!endpoint) {
+      // Its endpoint was just removed (its queue goes with it): drop the entry, or every pass would
+      // find it due again.
       await outbox.dropDue(entry)
       return
     }

@@ -225,6 +225,11 @@ describe('webhook signing and payloads', () => {
       expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/)
       expect(Math.abs(Number(request.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(30)
       expect(request.headers['content-type']).toBe('application/json')
+      expect(request.headers['user-agent']).toBe('Tandem-Webhooks/1')
+      // What Node's HTTP client adds to every request: one connection per attempt (§9.4).
+      expect(request.headers.host).toBe(new URL(receiver.url).host)
+      expect(request.headers['content-length']).toBe(String(Buffer.byteLength(request.body)))
+      expect(request.headers.connection).toBe('close')
       // Never the caller's credentials or cookies (R42).
       expect(request.headers.authorization).toBeUndefined()
       expect(request.headers.cookie).toBeUndefined()
