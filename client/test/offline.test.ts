@@ -6,7 +6,7 @@ import { TabChannel } from '../src/offline/tabChannel.ts'
 import { writerKeyFor } from '../src/offline/writerKey.ts'
 import { memoryStore } from './memoryStore.ts'
 
-describe('[R33][R12] writerKeyFor', () => {
+describe('[R33][R38] writerKeyFor', () => {
   it('keeps one key per document, so a reload writes as the same writer', () => {
     const store = memoryStore()
     const key = writerKeyFor(store, 'doc-a')
@@ -62,7 +62,7 @@ afterEach(() => {
   for (const item of open.splice(0)) item.destroy()
 })
 
-describe('[R12] TabChannel', () => {
+describe('[R38] TabChannel', () => {
   const uniqueName = (): string => `tandem:test-${process.pid}-${(channelCount += 1)}`
 
   it('brings two tabs that were offline apart to the same content when the second one opens', async () => {
@@ -123,13 +123,13 @@ describe('[R12] TabChannel', () => {
   })
 })
 
-describe('[R12] openLocalReplica', () => {
-  it('opens without IndexedDB (Node here; storage disabled in a browser) and still joins the tabs', async () => {
+describe('[R38] openLocalReplica', () => {
+  it('opens without IndexedDB or localStorage (storage disabled in a browser) and still joins the tabs', async () => {
     expect(typeof indexedDB).toBe('undefined')
     const doc = new Y.Doc()
-    const replica = await openLocalReplica(doc, `test-${process.pid}-replica`)
+    const replica = await openLocalReplica(doc, `test-${process.pid}-replica`, { storage: null })
     open.push(replica, doc)
-    expect(replica.isStored).toBe(false)
+    expect(replica.isKeepingEdits).toBe(false)
     expect(replica.origins).toHaveLength(1)
     expect(replica.origins[0]).toBeInstanceOf(TabChannel)
     await expect(replica.forget()).resolves.toBeUndefined()

@@ -47,32 +47,42 @@ export function databaseNames(page: Page): Promise<string[]> {
 }
 
 /**
- * Resolves once every write the page has started on the document's local copy is committed, so a
- * test can close the tab knowing what it typed is on disk (a person closes a tab some time after
- * the last key; a test does it within a millisecond). It relies on IndexedDB's scheduling: a
- * read-only transaction starts only after every read-write transaction created before it on the
- * same store has finished, whichever connection made it.
+ * Keeps the document's IndexedDB busy, as a slow disk does, from now until the page goes: a
+ * read-write transaction on y-indexeddb's `updates` store, kept alive by one request after
+ * another. IndexedDB runs read-write transactions on one store in order, so every write the page
+ * starts after this is still in flight when the tab closes, reloads or crashes. Resolves once the
+ * transaction holds the store.
  */
-export async function localWritesSettled(page: Page, docId: string): Promise<void> {
+export async function holdIndexedDb(page: Page, docId: string): Promise<void> {
   await page.evaluate(
     (name) =>
       new Promise<void>((resolve, reject) => {
         const request = indexedDB.open(name)
         request.onerror = () => reject(request.error ?? new Error(`cannot open ${name}`))
         request.onsuccess = () => {
-          const db = request.result
-          const transaction = db.transaction('updates', 'readonly')
-          transaction.objectStore('updates').count()
-          transaction.oncomplete = () => {
-            db.close()
-            resolve()
+          const store = request.result.transaction('updates', 'readwrite').objectStore('updates')
+          const keepBusy = (): void => {
+            store.count().onsuccess = keepBusy
           }
-          transaction.onerror = () => {
-            db.close()
-            reject(transaction.error ?? new Error(`cannot read ${name}`))
+          store.count().onsuccess = () => {
+            resolve()
+            keepBusy()
           }
         }
       }),
     localReplicaName(docId),
+  )
+}
+
+/** Prefix of the localStorage keys of a document's write-ahead journal (client/src/offline/journal.ts). */
+export function journalKeyPrefix(docId: string): string {
+  return `tandem.journal.${docId}.`
+}
+
+/** The localStorage keys of the page's origin that hold a journal of `docId`. */
+export function journalKeys(page: Page, docId: string): Promise<string[]> {
+  return page.evaluate(
+    (prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)),
+    journalKeyPrefix(docId),
   )
 }

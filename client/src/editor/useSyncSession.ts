@@ -4,6 +4,7 @@ import * as Y from 'yjs'
 import { deleteLocalReplica, openLocalReplica, type LocalReplica } from '../offline/localReplica.ts'
 import type { LinkMode } from '../route.ts'
 import { SyncProvider, type TransportName } from '../sync/index.ts'
+import { guardPresence } from './presenceGuard.ts'
 
 export interface SyncSession {
   readonly docId: string
@@ -11,7 +12,10 @@ export interface SyncSession {
   readonly provider: SyncProvider
   /** The link token this provider connects with. */
   readonly token: string
-  /** Whether this browser keeps the document's edits (IndexedDB), so closing the tab loses none. */
+  /**
+   * Whether this browser keeps the document's edits (IndexedDB behind the journal), so closing
+   * the tab loses none.
+   */
   readonly isKeptLocally: boolean
 }
 
@@ -39,9 +43,10 @@ interface LocalDoc {
  * its connection. A new token (after "Reset links") replaces only the provider: the Y.Doc, and
  * with it the text on screen and any edit not yet sent, carries over to the new connection.
  *
- * On an edit link the Y.Doc first loads what this browser kept (SPEC R12): the provider is created
- * only then, so its first resync carries edits typed offline in an earlier page load. A view link
- * keeps nothing: no IndexedDB, no tab channel.
+ * On an edit link the Y.Doc first loads what this browser kept (SPEC R38: IndexedDB, then the
+ * other pages' journals): the provider is created only then, so its first resync carries
+ * edits typed offline in an earlier page load. A view link keeps nothing: no IndexedDB, no journal,
+ * no tab channel.
  */
 export function useSyncSession({
   docId,
@@ -67,15 +72,21 @@ export function useSyncSession({
       writerKey,
       replicaOrigins: replica?.origins,
     })
+    // Before the editor mounts its caret plugin: other clients' presence is repaired first.
+    const stopGuarding = guardPresence(provider.awareness)
+    // What the server sends is durable there: not journaled, only kept in IndexedDB.
+    const stopSkipping = replica?.skipOrigin(provider)
     const stopWatching = provider.onStatus(({ connection }) => {
       // The document is gone for good: what this browser kept of it is of no use to anyone.
       if (connection.kind === 'refused' && connection.reason.code === CLOSE_REASONS.docNotFound.code)
         void (replica?.forget() ?? deleteLocalReplica(docId))
     })
-    setSession({ docId, doc, provider, token, isKeptLocally: replica?.isStored ?? false })
+    setSession({ docId, doc, provider, token, isKeptLocally: replica?.isKeepingEdits ?? false })
     return () => {
       stopWatching()
+      stopGuarding()
       provider.destroy()
+      stopSkipping?.()
     }
   }, [local, docId, token, mode, viewerName, transport, writerKey])
 

@@ -3,7 +3,7 @@ import { registerSW } from 'virtual:pwa-register'
 
 /**
  * Registers the app-shell service worker (vite.config.ts), which lets document pages open and
- * reload offline (SPEC R12). Where service workers are unavailable (plain http off localhost,
+ * reload offline (SPEC R38). Where service workers are unavailable (plain http off localhost,
  * private modes) the app simply needs the network to load, as before.
  *
  * A new version installs and takes over at once (autoUpdate), but an open page is not reloaded

@@ -8,7 +8,7 @@ import * as Y from 'yjs'
  * this object as their transaction origin, so the SyncProvider can tell them from local typing
  * (`replicaOrigins`): it leaves them to its next resync instead of sending them live as its own.
  *
- * Edit pages only: a view page keeps nothing of the document beyond what it shows (SPEC R12).
+ * Edit pages only: a view page keeps nothing of the document beyond what it shows (SPEC R38).
  */
 export class TabChannel {
   readonly #doc: Y.Doc
