@@ -99,6 +99,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       dir: config.dataDir,
       syncWrites: config.syncWrites,
       compactAfterEntries: config.compactAfterEntries,
+      // After a failed write the store refuses writes until it has reopened LevelDB (SPEC R57).
+      onEvent: (event) => {
+        switch (event.kind) {
+          case 'write-failed':
+            return app.log.error({ err: event.error }, 'store write failed; writes wait for a reopen')
+          case 'reopen-deferred':
+            return app.log.debug({ err: event.error }, 'store not reopened yet')
+          case 'reopen-failed':
+            metrics.storeReopened('failed')
+            return app.log.error({ err: event.error }, 'store reopen failed; will retry')
+          case 'reopened':
+            metrics.storeReopened('ok')
+            return app.log.warn('store reopened after a failed write; writes resume')
+        }
+      },
     })
   }
   const persister = new Persister(store, {
@@ -202,12 +217,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     pollSessions: () => longPoll.connectionCount,
     openSockets: () => sockets.openSockets,
     webhookQueueDepth: () => webhooks?.pendingDeliveries ?? null,
+    storeState: () => openDocStore.state,
   })
 
   // Loaded on the first export, not at startup: it is most of the server's baseline memory (R29).
   let exporter: Promise<DocumentExporter> | null = null
   const openStoreForHealth = store
-  registerHealth(app, () => !isShuttingDown && openStoreForHealth.isOpen)
+  registerHealth(app, () => ({ isShuttingDown, store: openStoreForHealth.state }))
   registerApi(app, {
     store,
     registry,

@@ -10,23 +10,32 @@ import type { Peer } from '../src/core/types.ts'
 import { LevelStore, StoreLockedError } from '../src/persistence/LevelStore.ts'
 import { MemoryStore } from '../src/persistence/MemoryStore.ts'
 import { docStoreContract } from './docStoreContract.ts'
+import { mountSmallFilesystem } from './fullDisk.ts'
 
 docStoreContract('MemoryStore', () => {
   const store = new MemoryStore()
-  return Promise.resolve({ store, reopen: () => Promise.resolve(store), dispose: () => store.close() })
+  return Promise.resolve({
+    store,
+    faults: 'MemoryStore: its writes cannot fail',
+    reopen: () => Promise.resolve(store),
+    dispose: () => store.close(),
+  })
 })
 
 async function openLevel(dir: string, compactAfterEntries = 1000): Promise<LevelStore> {
   return LevelStore.open({ dir, syncWrites: false, compactAfterEntries })
 }
 
+// On a small tmpfs of its own when the tests run as root, so the fault contract fills a real disk.
 docStoreContract('LevelStore', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
+  const filesystem = await mountSmallFilesystem('tmpfs', 8 << 20)
+  const dir = typeof filesystem === 'string' ? await mkdtemp(join(tmpdir(), 'tandem-store-')) : filesystem.dir
   let store = await openLevel(dir)
   return {
     get store() {
       return store
     },
+    faults: filesystem,
     async reopen() {
       await store.close()
       store = await openLevel(dir)
@@ -34,7 +43,8 @@ docStoreContract('LevelStore', async () => {
     },
     async dispose() {
       await store.close()
-      await rm(dir, { recursive: true, force: true })
+      if (typeof filesystem === 'string') await rm(dir, { recursive: true, force: true })
+      else await filesystem.unmount()
     },
   }
 })

@@ -4,9 +4,19 @@ import type { DocStore } from '../src/persistence/DocStore.ts'
 
 export interface StoreHarness {
   readonly store: DocStore
+  /**
+   * Makes the store's writes fail for real (its disk fills up) and work again, or says why that
+   * cannot be done here (the fault contract is then skipped with that reason).
+   */
+  readonly faults: DiskFaults | string
   /** Closes and reopens the store on the same data (memory stores return themselves). */
   reopen(): Promise<DocStore>
   dispose(): Promise<void>
+}
+
+export interface DiskFaults {
+  fill(): Promise<void>
+  free(): Promise<void>
 }
 
 function edit(text: string, doc = new Y.Doc()): Uint8Array {
@@ -35,10 +45,46 @@ export function docStoreContract(name: string, makeHarness: () => Promise<StoreH
     })
 
     it('[R53] is open until closed', async () => {
-      expect(harness.store.isOpen).toBe(true)
+      expect(harness.store.state).toBe('open')
       await harness.store.close()
-      expect(harness.store.isOpen).toBe(false)
+      expect(harness.store.state).toBe('closed')
       await harness.reopen()
+    })
+
+    it('[R57] after a failed write, no write succeeds until the store has recovered; every acknowledged write survives', async ({
+      skip,
+    }) => {
+      const { faults, store } = harness
+      if (typeof faults === 'string') return skip(faults)
+      const acknowledged: string[] = []
+      let written = 0
+      const write = async (): Promise<boolean> => {
+        const token = `[${written++}]`
+        try {
+          await store.append([{ docId: 'a', update: edit(token) }])
+        } catch {
+          return false
+        }
+        acknowledged.push(token)
+        return true
+      }
+      for (let i = 0; i < 20; i++) expect(await write()).toBe(true)
+      await faults.fill()
+      // What is left of the disk blocks the store already holds takes a few more writes.
+      while (await write()) expect(written).toBeLessThan(100_000)
+      expect.soft(store.state).toBe('failing')
+      // Reads are served meanwhile; writes are refused while the disk stays full.
+      expect(replay((await store.load('a'))?.updates ?? [])).toContain('[0]')
+      expect(await write()).toBe(false)
+      expect.soft(store.state).toBe('failing')
+
+      await faults.free()
+      // Enough writes after the failure to fill several of LevelDB's 32 KiB log blocks.
+      for (let i = 0; i < 500; i++) expect(await write()).toBe(true)
+      expect.soft(store.state).toBe('open')
+      const reopened = await harness.reopen()
+      const text = replay((await reopened.load('a'))?.updates ?? [])
+      expect(acknowledged.filter((token) => !text.includes(token))).toEqual([])
     })
 
     it('[R5] an unknown document loads as null and has no meta', async () => {

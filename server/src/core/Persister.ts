@@ -34,7 +34,8 @@ interface Pending extends AppendEntry {
  * Group commit for every room (R6): updates enqueued during one event-loop turn are written in one
  * DocStore.append batch; while a batch is being written the next one gathers. A ticket is durable
  * when the batch holding it is written. A failed batch is retried, before anything newer, until it
- * succeeds: nothing is dropped and no ticket resolves early (R8, STYLE.md 5).
+ * succeeds: nothing is dropped and no ticket resolves early (R8, STYLE.md 5). A retry cannot succeed
+ * into a store damaged by the failure: the store refuses writes until it has recovered (R57).
  */
 export class Persister implements Intake {
   #pending: Pending[] = []

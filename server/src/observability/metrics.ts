@@ -2,6 +2,7 @@ import { CLOSE_REASONS, MESSAGE_SYNC, type CloseReason } from '@tandem/shared'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { messageYjsUpdate } from 'y-protocols/sync'
 import type { BatchReport } from '../core/Persister.ts'
+import type { StoreState } from '../persistence/DocStore.ts'
 import type { ConnectionInfo, ConnectionObserver } from '../transports/gate.ts'
 import type { Send } from '../webhooks/httpSender.ts'
 
@@ -14,7 +15,10 @@ export interface MetricsSources {
   readonly openSockets: () => number
   /** Pending webhook deliveries; null when webhooks are off (a memory store). */
   readonly webhookQueueDepth: () => number | null
+  readonly storeState: () => StoreState
 }
+
+const STORE_STATES: readonly StoreState[] = ['open', 'failing', 'unavailable', 'closed']
 
 /**
  * Tandem's Prometheus metrics (SPEC R51), in a registry of their own (never prom-client's global
@@ -35,6 +39,7 @@ export class Metrics {
   readonly #persistEntries: Histogram
   readonly #persistSeconds: Histogram
   readonly #persistFailures: Counter
+  readonly #storeReopens: Counter<'outcome'>
   readonly #webhookSeconds: Histogram<'outcome'>
 
   constructor() {
@@ -104,6 +109,12 @@ export class Metrics {
       help: 'Group commits that failed and will be retried (SPEC R8)',
       registers,
     })
+    this.#storeReopens = new Counter({
+      name: 'tandem_store_reopens_total',
+      help: 'Reopens of the database after a failed write, by outcome: ok or failed (SPEC R57)',
+      labelNames: ['outcome'],
+      registers,
+    })
     this.#webhookSeconds = new Histogram({
       name: 'tandem_webhook_delivery_seconds',
       help: 'Time of one webhook attempt up to the response headers, by outcome',
@@ -137,6 +148,16 @@ export class Metrics {
       sources.openSockets,
     )
     gauge('tandem_webhook_queue_depth', 'Webhook deliveries waiting to be sent', sources.webhookQueueDepth)
+    new Gauge({
+      name: 'tandem_store_state',
+      help: 'The store state, 1 for the current one: open, failing (writes refused until reopened), unavailable, closed (SPEC R57)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const current = sources.storeState()
+        for (const state of STORE_STATES) this.set({ state }, state === current ? 1 : 0)
+      },
+    })
   }
 
   readonly connectionObserver: ConnectionObserver = {
@@ -179,6 +200,10 @@ export class Metrics {
 
   connectionReplaced(kind: 'superseded' | 'unresponsive'): void {
     this.#takeovers.inc({ kind })
+  }
+
+  storeReopened(outcome: 'ok' | 'failed'): void {
+    this.#storeReopens.inc({ outcome })
   }
 
   persisted(batch: BatchReport): void {

@@ -1,7 +1,8 @@
 /**
  * Storage behind one small interface (STYLE.md 4). Every implementation passes the contract suite
  * in server/test/docStoreContract.ts. Implementations never swallow a failed write: the promise
- * rejects and the caller keeps the data (STYLE.md 5, SPEC R8).
+ * rejects and the caller keeps the data (STYLE.md 5, SPEC R8). After a failed write, no write
+ * resolves until the store has made sure that what it writes next will survive (SPEC R57).
  */
 export interface DocMeta {
   readonly createdAt: number
@@ -42,9 +43,19 @@ export interface ListedDoc {
   readonly meta: DocMeta
 }
 
+/**
+ * Where a store is in its life (readiness and metrics, SPEC R53, R57):
+ * - `open`: reads and writes;
+ * - `failing`: a write failed; reads are served, and every write is refused until the store has
+ *   recovered (LevelStore: reopened its database), which it retries by itself;
+ * - `unavailable`: recovering failed half-way (the database is closed): nothing is served until a
+ *   later attempt succeeds;
+ * - `closed`: from the start of `close()` on.
+ */
+export type StoreState = 'open' | 'failing' | 'unavailable' | 'closed'
+
 export interface DocStore {
-  /** Open and serving: false once closing starts (readiness, SPEC R53). */
-  readonly isOpen: boolean
+  readonly state: StoreState
   /** Creates an empty document record with its link key; resolves false if it already exists. */
   create(docId: string, linkKey: string): Promise<boolean>
   /** Replaces the document's link key (reset links). Rejects if the document does not exist. */
@@ -56,6 +67,8 @@ export interface DocStore {
   /**
    * Appends all entries in one atomic write (a group commit): either every entry is durable when
    * the promise resolves, or none is and it rejects. Appending to an unknown document creates it.
+   * After any failed write (of any method), appends reject until the store has recovered, so a
+   * caller that retries never sees an append resolve that a restart would undo (SPEC R57).
    */
   append(entries: readonly AppendEntry[]): Promise<void>
   /**

@@ -1,6 +1,7 @@
-import { Level, type BatchOperation } from 'level'
+import type { BatchOperation, Level } from 'level'
 import * as Y from 'yjs'
-import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoredDoc } from './DocStore.ts'
+import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoreState, StoredDoc } from './DocStore.ts'
+import { LevelDatabase, type DatabaseEvent } from './LevelDatabase.ts'
 import { emptyMeta } from './MemoryStore.ts'
 
 export interface LevelStoreOptions {
@@ -10,6 +11,8 @@ export interface LevelStoreOptions {
   /** Merge a document's log into one update once it holds this many entries (R5). */
   readonly compactAfterEntries: number
   readonly now?: () => number
+  /** Told when a write fails and when the database is reopened after it (logs, metrics; R57). */
+  readonly onEvent?: (event: DatabaseEvent) => void
 }
 
 /** Thrown by `open` when another process holds the database lock. */
@@ -23,52 +26,67 @@ export class StoreLockedError extends Error {
  * batch, so log and meta never disagree, also across kill -9 mid-compaction (R5).
  *
  * All writes go through one promise chain: appends and compactions of the same document never
- * interleave, and `#nextSeq` is only touched inside it.
+ * interleave, and `#nextSeq` is only touched inside it. Each job first makes sure the database
+ * has recovered from any failed write (R57): a job after a failure reopens it or is refused.
+ * Every read goes through `LevelDatabase.read`, so a reopen never closes the database under it.
  */
 export class LevelStore implements DocStore {
+  readonly #database: LevelDatabase
   readonly #db: Level<string, Uint8Array>
   readonly #log
   readonly #meta
   readonly #writers
   readonly #options: LevelStoreOptions
   readonly #now: () => number
-  /** Write-side cache of each written document's meta; read inside the write chain only. */
-  readonly #metaCache = new Map<string, DocMeta>()
+  /**
+   * Write-side cache of each written document's meta; read inside the write chain only. Emptied
+   * when the database is reopened: the next write builds on what the reopened database holds.
+   */
+  readonly #metaCache: Map<string, DocMeta>
   #writeChain: Promise<unknown> = Promise.resolve()
 
-  private constructor(options: LevelStoreOptions) {
+  private constructor(options: LevelStoreOptions, database: LevelDatabase, metaCache: Map<string, DocMeta>) {
     this.#options = options
     this.#now = options.now ?? Date.now
-    this.#db = new Level<string, Uint8Array>(options.dir, { valueEncoding: 'view' })
-    this.#log = this.#db.sublevel<string, Uint8Array>('log', { valueEncoding: 'view' })
-    this.#meta = this.#db.sublevel<string, DocMeta>('meta', { valueEncoding: 'json' })
-    this.#writers = this.#db.sublevel<string, string>('writers', { valueEncoding: 'utf8' })
+    this.#database = database
+    this.#metaCache = metaCache
+    this.#db = database.level
+    this.#log = database.reopens(this.#db.sublevel<string, Uint8Array>('log', { valueEncoding: 'view' }))
+    this.#meta = database.reopens(this.#db.sublevel<string, DocMeta>('meta', { valueEncoding: 'json' }))
+    this.#writers = database.reopens(this.#db.sublevel<string, string>('writers', { valueEncoding: 'utf8' }))
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
-    const store = new LevelStore(options)
+    const metaCache = new Map<string, DocMeta>()
+    const onEvent = (event: DatabaseEvent): void => {
+      if (event.kind === 'reopened') metaCache.clear()
+      options.onEvent?.(event)
+    }
     try {
-      await store.#db.open()
+      return new LevelStore(options, await LevelDatabase.open(options.dir, onEvent), metaCache)
     } catch (error) {
       if (isLockError(error)) {
         throw new StoreLockedError(`DATA_DIR ${options.dir} is in use by another Tandem process`)
       }
       throw error
     }
-    return store
   }
 
   /**
    * A keyspace of another module in this database (the webhook outbox, docs/PROTOCOL.md §9.6):
    * utf8 keys and values under `!<name>!`, beside `!log!` and `!meta!`. One DATA_DIR, one lock,
-   * one backup. Its writes do not go through this store's write chain; `close()` closes it too.
+   * one backup. Its writes do not go through this store's write chain, but they do go through the
+   * database's write guard (R57): refused after a failed write until the database is reopened,
+   * which reopens this sublevel too. `close()` closes it.
    */
   sublevel(name: string) {
-    return this.#db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    return this.#database.reopens(
+      this.#db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' }),
+    )
   }
 
-  get isOpen(): boolean {
-    return this.#db.status === 'open'
+  get state(): StoreState {
+    return this.#database.state
   }
 
   create(docId: string, linkKey: string): Promise<boolean> {
@@ -96,21 +114,23 @@ export class LevelStore implements DocStore {
   }
 
   async getMeta(docId: string): Promise<DocMeta | null> {
-    return (await this.#meta.get(docId)) ?? null
+    return (await this.#database.read(() => this.#meta.get(docId))) ?? null
   }
 
-  async load(docId: string): Promise<StoredDoc | null> {
-    // One iterator reads from one implicit snapshot, so a concurrent compaction cannot make
-    // us see both the merged entry and the entries it replaced, or neither.
-    const snapshotMeta = await this.#meta.get(docId)
-    if (!snapshotMeta) return null
-    const updates: Uint8Array[] = []
-    for await (const update of this.#log.values(logRange(docId))) updates.push(update)
-    const writers = new Map<number, string>()
-    for await (const [key, writerKey] of this.#writers.iterator(logRange(docId))) {
-      writers.set(Number(key.slice(docId.length + 1)), writerKey)
-    }
-    return { meta: snapshotMeta, updates, writers }
+  load(docId: string): Promise<StoredDoc | null> {
+    return this.#database.read(async () => {
+      // One iterator reads from one implicit snapshot, so a concurrent compaction cannot make
+      // us see both the merged entry and the entries it replaced, or neither.
+      const snapshotMeta = await this.#meta.get(docId)
+      if (!snapshotMeta) return null
+      const updates: Uint8Array[] = []
+      for await (const update of this.#log.values(logRange(docId))) updates.push(update)
+      const writers = new Map<number, string>()
+      for await (const [key, writerKey] of this.#writers.iterator(logRange(docId))) {
+        writers.set(Number(key.slice(docId.length + 1)), writerKey)
+      }
+      return { meta: snapshotMeta, updates, writers }
+    })
   }
 
   append(entries: readonly AppendEntry[]): Promise<void> {
@@ -159,10 +179,12 @@ export class LevelStore implements DocStore {
       if (!meta || meta.logLength <= 1) return
       const keys: string[] = []
       const updates: Uint8Array[] = []
-      for await (const [key, update] of this.#log.iterator(logRange(docId))) {
-        keys.push(key)
-        updates.push(update)
-      }
+      await this.#database.read(async () => {
+        for await (const [key, update] of this.#log.iterator(logRange(docId))) {
+          keys.push(key)
+          updates.push(update)
+        }
+      })
       const lastKey = keys.at(-1)
       if (lastKey === undefined) return
       // Applying to a document is linear in the log (Y.mergeUpdates is quadratic in the number of
@@ -191,8 +213,7 @@ export class LevelStore implements DocStore {
     return this.#serialize(async () => {
       const meta = await this.#readMeta(docId)
       if (!meta || meta.version !== version || meta.logLength <= 1) return
-      const keys: string[] = []
-      for await (const key of this.#log.keys(logRange(docId))) keys.push(key)
+      const keys = await this.#database.read(() => this.#log.keys(logRange(docId)).all())
       const lastKey = keys.at(-1)
       if (lastKey === undefined) return
       const compacted: DocMeta = {
@@ -214,10 +235,12 @@ export class LevelStore implements DocStore {
     return this.#serialize(async () => {
       const meta = await this.#readMeta(docId)
       const ops: BatchOp[] = []
-      for await (const key of this.#log.keys(logRange(docId)))
-        ops.push({ type: 'del', sublevel: this.#log, key })
-      for await (const key of this.#writers.keys(logRange(docId)))
-        ops.push({ type: 'del', sublevel: this.#writers, key })
+      await this.#database.read(async () => {
+        for await (const key of this.#log.keys(logRange(docId)))
+          ops.push({ type: 'del', sublevel: this.#log, key })
+        for await (const key of this.#writers.keys(logRange(docId)))
+          ops.push({ type: 'del', sublevel: this.#writers, key })
+      })
       if (!meta && ops.length === 0) return false
       ops.push({ type: 'del', sublevel: this.#meta, key: docId })
       await this.#db.batch<string, Uint8Array | DocMeta | string>(ops, { sync: this.#options.syncWrites })
@@ -226,36 +249,43 @@ export class LevelStore implements DocStore {
     })
   }
 
-  async list({ after, limit }: { after?: string | undefined; limit: number }): Promise<ListedDoc[]> {
+  list({ after, limit }: { after?: string | undefined; limit: number }): Promise<ListedDoc[]> {
     const range = after === undefined ? { limit } : { gt: after, limit }
-    const result: ListedDoc[] = []
-    for await (const [id, meta] of this.#meta.iterator(range)) result.push({ id, meta })
-    return result
+    return this.#database.read(async () => {
+      const result: ListedDoc[] = []
+      for await (const [id, meta] of this.#meta.iterator(range)) result.push({ id, meta })
+      return result
+    })
   }
 
   async close(): Promise<void> {
     await this.#writeChain.catch(() => undefined)
-    await this.#db.close()
+    await this.#database.close()
   }
 
   async #compactLater(docId: string): Promise<void> {
     try {
       await this.compact(docId)
     } catch {
-      // A failed compaction loses nothing: the log is intact and the next append retries it.
+      // A failed compaction loses nothing: the log is intact, the database turned `failing` (the
+      // next write reopens it first, R57), and the next append that is due retries the compaction.
     }
   }
 
   async #readMeta(docId: string): Promise<DocMeta | undefined> {
     const cached = this.#metaCache.get(docId)
     if (cached) return cached
-    const stored = await this.#meta.get(docId)
+    const stored = await this.#database.read(() => this.#meta.get(docId))
     if (stored) this.#metaCache.set(docId, stored)
     return stored
   }
 
   #serialize<T>(job: () => Promise<T>): Promise<T> {
-    const result = this.#writeChain.then(job, job)
+    const run = async (): Promise<T> => {
+      await this.#database.recover()
+      return job()
+    }
+    const result = this.#writeChain.then(run, run)
     this.#writeChain = result.catch(() => undefined)
     return result
   }

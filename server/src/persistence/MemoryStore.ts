@@ -1,4 +1,4 @@
-import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoredDoc } from './DocStore.ts'
+import type { AppendEntry, DocMeta, DocStore, ListedDoc, StoreState, StoredDoc } from './DocStore.ts'
 
 interface MemoryDoc {
   meta: DocMeta
@@ -6,18 +6,18 @@ interface MemoryDoc {
   writers: Map<number, string>
 }
 
-/** In-memory DocStore for tests and ephemeral runs; same contract as LevelStore. */
+/** In-memory DocStore for tests and ephemeral runs; same contract as LevelStore. Its writes never fail. */
 export class MemoryStore implements DocStore {
   readonly #docs = new Map<string, MemoryDoc>()
   readonly #now: () => number
-  #isOpen = true
+  #state: StoreState = 'open'
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now
   }
 
-  get isOpen(): boolean {
-    return this.#isOpen
+  get state(): StoreState {
+    return this.#state
   }
 
   create(docId: string, linkKey: string): Promise<boolean> {
@@ -81,7 +81,7 @@ export class MemoryStore implements DocStore {
   }
 
   close(): Promise<void> {
-    this.#isOpen = false
+    this.#state = 'closed'
     return Promise.resolve()
   }
 }
