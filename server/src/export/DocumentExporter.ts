@@ -1,14 +1,16 @@
 import { DOC_FRAGMENT } from '@tandem/shared'
 import { getSchema, type Extensions, type JSONContent } from '@tiptap/core'
-import { isAllowedUri } from '@tiptap/extension-link'
 import { generateHTML } from '@tiptap/html/server'
 import { MarkdownManager } from '@tiptap/markdown'
-import type { Schema } from '@tiptap/pm/model'
+import type { Node as ProseMirrorNode, Schema } from '@tiptap/pm/model'
 import { StarterKit } from '@tiptap/starter-kit'
 import { yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
 import * as Y from 'yjs'
 import { documentText } from '../core/documentText.ts'
+import { conformToSchema } from './conformToSchema.ts'
 import type { ExportFormat } from './formats.ts'
+import { linkTarget } from './linkTargets.ts'
+import { MARKDOWN_SAFETY_EXTENSIONS, markdownContent } from './markdownContent.ts'
 
 /**
  * The editor's schema: the same extensions as client/src/editor/CollaborativeEditor.tsx, minus
@@ -22,6 +24,8 @@ export function editorExtensions(): Extensions {
 /**
  * Renders a document the way the editor shows it (SPEC R54), with Tiptap's own serializers:
  * `generateHTML` for HTML, `@tiptap/markdown` for Markdown, ProseMirror's JSON for Tiptap JSON.
+ * Links keep only targets `linkTarget` allows, in HTML and Markdown alike; Markdown is written
+ * through `markdownContent`, so nothing a client wrote can end a link or code early (issue 13).
  */
 export class DocumentExporter {
   readonly #extensions: Extensions
@@ -31,15 +35,34 @@ export class DocumentExporter {
   constructor(extensions: Extensions = editorExtensions()) {
     this.#extensions = extensions
     this.#schema = getSchema(extensions)
-    this.#markdown = new MarkdownManager({ extensions })
+    this.#markdown = new MarkdownManager({ extensions: [...extensions, ...MARKDOWN_SAFETY_EXTENSIONS] })
+  }
+
+  /** Tiptap JSON of the document, as the schema allows it (`conformToSchema`, R54). */
+  toJSON(doc: Y.Doc): JSONContent {
+    return this.#toNode(doc).toJSON() as JSONContent
+  }
+
+  render(doc: Y.Doc, format: ExportFormat): string {
+    switch (format) {
+      case 'json':
+        return JSON.stringify(this.toJSON(doc))
+      case 'html':
+        return generateHTML(withLinkTargets(this.toJSON(doc)), this.#extensions)
+      case 'markdown':
+        return this.#markdown.serialize(markdownContent(this.toJSON(doc)))
+      case 'text':
+        // The same lines as GET /api/docs/:id/text (R16).
+        return documentText(doc)
+    }
   }
 
   /**
-   * Tiptap JSON of the document. Converted from a copy: y-tiptap deletes elements the schema
-   * rejects from the Y.Doc it reads, and an export (a viewer may ask for one) must never change
-   * the live document (R20).
+   * The document as a ProseMirror node. Converted from a copy: y-tiptap deletes elements the
+   * schema rejects from the Y.Doc it reads, and an export (a viewer may ask for one) must never
+   * change the live document (R20).
    */
-  toJSON(doc: Y.Doc): JSONContent {
+  #toNode(doc: Y.Doc): ProseMirrorNode {
     const copy = new Y.Doc()
     try {
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
@@ -50,38 +73,29 @@ export class DocumentExporter {
         for (let index = fragment.length - 1; index >= 0; index--)
           if (!(fragment.get(index) instanceof Y.XmlElement)) fragment.delete(index, 1)
       })
-      return yXmlFragmentToProseMirrorRootNode(fragment, this.#schema).toJSON() as JSONContent
+      return conformToSchema(yXmlFragmentToProseMirrorRootNode(fragment, this.#schema))
     } finally {
       copy.destroy()
     }
   }
-
-  render(doc: Y.Doc, format: ExportFormat): string {
-    switch (format) {
-      case 'json':
-        return JSON.stringify(this.toJSON(doc))
-      case 'html':
-        return generateHTML(this.toJSON(doc), this.#extensions)
-      case 'markdown':
-        // generateHTML drops script URLs (javascript:, data:) through the Link extension's
-        // renderHTML; the Markdown serializer writes any href, so such links lose their target
-        // here and keep their text (R54).
-        return this.#markdown.serialize(withoutScriptLinks(this.toJSON(doc)))
-      case 'text':
-        // The same lines as GET /api/docs/:id/text (R16).
-        return documentText(doc)
-    }
-  }
 }
 
-/** The content with every link mark whose href the Link extension would not render removed. */
-function withoutScriptLinks(node: JSONContent): JSONContent {
-  const marks = node.marks?.filter(
-    (mark) => mark.type !== 'link' || Boolean(isAllowedUri(String(mark.attrs?.href ?? ''))),
+/**
+ * The content with every link's href replaced by the target it keeps (`linkTarget`, R54), or by
+ * `''` when it loses it: the Link extension then renders `href=""`, as it does for the script
+ * URLs it recognises itself, so HTML and Markdown decide alike (Markdown by `markdownContent`).
+ * A href that is not a string (a stock client can write any JSON) would make the Link extension
+ * throw, the export a 500.
+ */
+function withLinkTargets(node: JSONContent): JSONContent {
+  const marks = node.marks?.map((mark) =>
+    mark.type === 'link'
+      ? { ...mark, attrs: { ...mark.attrs, href: linkTarget(mark.attrs?.href) ?? '' } }
+      : mark,
   )
   return {
     ...node,
     ...(marks ? { marks } : {}),
-    ...(node.content ? { content: node.content.map(withoutScriptLinks) } : {}),
+    ...(node.content ? { content: node.content.map(withLinkTargets) } : {}),
   }
 }

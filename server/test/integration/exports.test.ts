@@ -1,9 +1,10 @@
 import { DOC_FRAGMENT } from '@tandem/shared'
 import { getSchema } from '@tiptap/core'
 import { prosemirrorJSONToYXmlFragment } from '@tiptap/y-tiptap'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { editorExtensions } from '../../src/export/DocumentExporter.ts'
+import { ExportScanner } from '../exportScan.ts'
 import {
   createDoc,
   eventually,
@@ -206,7 +207,8 @@ describe('content exports', () => {
       (await fetch(`${server.url}/api/docs/${doc.id}/content?format=${format}&k=${doc.viewToken}`)).text()
     await eventually(async () => {
       const html = await get('html')
-      expect(html).toContain('click me</a>')
+      // Both lose their target (href=""); with equal attributes the two links render as one.
+      expect(html).toContain('href="">click me or me</a>')
       expect(html).not.toContain('javascript:')
       expect(html).not.toContain('data:')
     })
@@ -216,5 +218,70 @@ describe('content exports', () => {
     expect(md).not.toContain('data:')
     // Allowed links are kept.
     expect(md).toContain('[a link](https://example.com/)')
+  })
+
+  describe('a stock client planting script links (issue 13)', () => {
+    const scanner = new ExportScanner()
+    afterAll(() => scanner.close())
+
+    /** A paragraph of links a stock client writes, and the Markdown and HTML exports once they land. */
+    async function exportsOf(links: readonly { text: string; href: string; title?: string }[]) {
+      const server = await startTestServer()
+      const doc = await createDoc(server.url)
+      const editor = stockClient(server.wsUrl, doc.id, doc.editToken)
+      await whenStockSynced(editor)
+      const paragraph = new Y.XmlElement('paragraph')
+      const text = new Y.XmlText()
+      paragraph.insert(0, [text])
+      editor.doc.getXmlFragment(DOC_FRAGMENT).insert(0, [paragraph])
+      for (const { text: linkText, href, title } of links) {
+        text.insert(text.length, linkText, { link: { href, ...(title ? { title } : {}) } })
+        text.insert(text.length, ' ', { link: null })
+      }
+      const get = async (format: string) =>
+        (await fetch(`${server.url}/api/docs/${doc.id}/content?format=${format}&k=${doc.viewToken}`)).text()
+      const last = links.at(-1)?.text ?? ''
+      await eventually(async () => expect(await get('text')).toContain(last))
+      return { markdown: await get('markdown'), html: await get('html') }
+    }
+
+    it('[R54] encoded script schemes and a `)` in a target plant no live link in either export', async () => {
+      const { markdown, html } = await exportsOf([
+        { text: 'eight', href: '&#106;avascript:alert(8)' },
+        { text: 'nine', href: 'javascript&colon;alert(9)' },
+        { text: 'ten', href: 'https://ok.example/)[y](javascript:alert(10)' },
+      ])
+      // Rendered by a real Markdown renderer and parsed by a real HTML parser, nothing runs script.
+      expect(scanner.hazardsInMarkdown(markdown), markdown).toEqual([])
+      expect(scanner.hazardsInHtml(html), html).toEqual([])
+      // Every text is kept; the two script URLs lose their target, the https one is one link to its
+      // whole target (percent-encoded by the renderer), not a link plus a planted one.
+      const rendered = scanner.renderMarkdown(markdown)
+      expect(scanner.anchors(rendered)).toEqual([{ text: 'ten', href: expect.any(String) as string }])
+      const [kept] = scanner.anchors(rendered)
+      expect(decodeURIComponent(kept?.href ?? '')).toBe('https://ok.example/)[y](javascript:alert(10)')
+      expect(rendered).toContain('eight nine')
+      expect(scanner.anchors(html).map((anchor) => [anchor.text, anchor.href])).toEqual([
+        ['eight', ''],
+        ['nine', ''],
+        ['ten', 'https://ok.example/)[y](javascript:alert(10)'],
+      ])
+    })
+
+    it('[R54] a title or link text holding Markdown stays text of the one link', async () => {
+      const { markdown, html } = await exportsOf([
+        {
+          text: 'a](javascript:alert(1)) [b',
+          href: 'https://ok.example/',
+          title: 'x") [y](javascript:alert(2)',
+        },
+      ])
+      expect(scanner.hazardsInMarkdown(markdown), markdown).toEqual([])
+      expect(scanner.hazardsInHtml(html), html).toEqual([])
+      expect(scanner.anchors(scanner.renderMarkdown(markdown))).toEqual([
+        { text: 'a](javascript:alert(1)) [b', href: 'https://ok.example/' },
+      ])
+      expect(scanner.renderMarkdown(markdown)).toContain('title="x&quot;) [y](javascript:alert(2)"')
+    })
   })
 })
