@@ -10,7 +10,7 @@ import {
 } from '@tandem/shared'
 import type { AccessResult } from '../auth/access.ts'
 import type { Admit } from '../http/limits.ts'
-import type { RoomRegistry } from '../core/RoomRegistry.ts'
+import type { Connection as RoomConnection, RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session, type Outlet } from '../core/Session.ts'
 import type { Peer, Role } from '../core/types.ts'
 
@@ -169,25 +169,30 @@ export class ConnectionGate {
           : undefined,
       },
     )
-    info = { docId, peer: session, transport }
-    const joined = this.options.registry.connect(docId, session)
+    const opened: ConnectionInfo = { docId, peer: session, transport }
+    info = opened
     const fields = { docId, session: session.id, role, transport }
-    observer?.opened?.(info, params)
+    observer?.opened?.(opened, params)
     this.options.log.info(params.isFallback ? { ...fields, isFallback: true } : fields, 'connection opened')
 
+    // Wired before joining: the registry may close the session at once (a document being
+    // deleted), and that close must still leave, free the IP slot and be logged and counted.
+    let joined: RoomConnection | null = null
     let endedBy: CloseReason | null = null
     session.onClose((reason) => {
-      joined.close()
+      joined?.close()
       release()
-      observer?.closed?.(info, endedBy ?? reason)
       const ended = endedBy ?? reason
+      observer?.closed?.(opened, ended)
       this.options.log.info({ ...fields, code: ended.code, reason: ended.text }, 'connection closed')
     })
+    const room = this.options.registry.connect(docId, session)
+    joined = room
     return {
       session,
       receive: (frame) => {
-        if (observer?.received && info) observer.received(info, frame)
-        joined.receive(frame)
+        observer?.received?.(opened, frame)
+        room.receive(frame)
       },
       end: (reason = CLOSE_REASONS.normal) => {
         if (session.isClosed) return
