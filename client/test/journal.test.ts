@@ -162,7 +162,9 @@ describe('[R38] Journal', () => {
 
   it('merges its entries when it grows past a few KB, and the merged journal still holds every key', async () => {
     const storage = storageStub()
+    // A fixed client id: update sizes, and so where merges fall, do not depend on a random one.
     const doc = new Y.Doc()
+    doc.clientID = 3_000_000_000
     const journal = await page(doc, 'page-a', { storage, write: durableStub().write, locks: locksStub() })
     const text = 'All work and no play makes a dull editor. '.repeat(40)
     type(doc, text)
