@@ -1,9 +1,7 @@
-import { SyncProvider } from '@tandem/client/sync'
 import { describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
-import * as Y from 'yjs'
-import { createDoc, type CreatedDoc } from './support/clients.ts'
-import { startServerProcess, tempDataDir, within, type ServerProcess } from './support/serverProcess.ts'
+import { createDoc } from './support/clients.ts'
+import { startServerProcess, tempDataDir, within } from './support/serverProcess.ts'
+import { Writer, destroy, provider, readDocument } from './support/writers.ts'
 
 const CYCLES = 20
 /**
@@ -23,92 +21,10 @@ const randomBetween = ({ min, max }: { min: number; max: number }): number =>
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-function provider(server: ServerProcess, doc: CreatedDoc, mode: 'edit' | 'view'): SyncProvider {
-  return new SyncProvider({
-    doc: new Y.Doc(),
-    docId: doc.id,
-    token: mode === 'edit' ? doc.editToken : doc.viewToken,
-    mode,
-    baseUrl: server.url,
-    WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
-    backoff: { baseMs: 20, maxMs: 200 },
-  })
-}
-
-function destroy(client: SyncProvider): void {
-  client.destroy()
-  client.doc.destroy()
-}
-
-/**
- * One writer: once started, types tokens at random token boundaries, and counts a token as
- * acknowledged when the provider reports `saved` after it was typed: the server's durable ack then
- * covers every local edit so far (SPEC R7).
- */
-class Writer {
-  readonly typed: string[] = []
-  acknowledgedCount = 0
-  #isTyping = false
-  #typing: Promise<void> = Promise.resolve()
-
-  constructor(
-    readonly client: SyncProvider,
-    readonly name: string,
-  ) {
-    client.onStatus((status) => {
-      if (status.save === 'saved') this.acknowledgedCount = this.typed.length
-    })
-  }
-
-  get acknowledged(): string[] {
-    return this.typed.slice(0, this.acknowledgedCount)
-  }
-
-  startTyping(): void {
-    this.#isTyping = true
-    this.#typing = this.#typeLoop()
-  }
-
-  async stopTyping(): Promise<void> {
-    this.#isTyping = false
-    await this.#typing
-  }
-
-  async #typeLoop(): Promise<void> {
-    while (this.#isTyping) {
-      const text = this.client.doc.getText('t')
-      const token = `[${this.name}.${this.typed.length}]`
-      text.insert(
-        tokenBoundaryAtOrAfter(text.toString(), Math.floor(Math.random() * (text.length + 1))),
-        token,
-      )
-      this.typed.push(token)
-      await pause(randomBetween(KEYSTROKE_PAUSE_MS))
-    }
-  }
-}
-
-/** Inserting only between tokens keeps every token contiguous on every replica. */
-function tokenBoundaryAtOrAfter(text: string, position: number): number {
-  if (position === 0 || text[position - 1] === ']') return position
-  return text.indexOf(']', position) + 1
-}
-
 function occurrences(text: string): Map<string, number> {
   const counts = new Map<string, number>()
   for (const [token] of text.matchAll(TOKEN)) counts.set(token, (counts.get(token) ?? 0) + 1)
   return counts
-}
-
-/** Loads the document with a fresh read-only client over the event stream and returns its text. */
-async function readAfterRestart(server: ServerProcess, doc: CreatedDoc): Promise<string> {
-  const reader = provider(server, doc, 'view')
-  try {
-    await within(reader.whenSynced(), 10_000, 'the reader syncing after the restart')
-    return reader.doc.getText('t').toString()
-  } finally {
-    destroy(reader)
-  }
 }
 
 describe('crash safety of a real server process', () => {
@@ -130,7 +46,7 @@ describe('crash safety of a real server process', () => {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const writers = Array.from(
         { length: WRITERS_PER_CYCLE },
-        (_, index) => new Writer(provider(server, doc, 'edit'), `c${cycle}.${index}`),
+        (_, index) => new Writer(provider(server, doc, 'edit'), `c${cycle}.${index}`, KEYSTROKE_PAUSE_MS),
       )
       try {
         await within(
@@ -171,7 +87,7 @@ describe('crash safety of a real server process', () => {
 
       // The next cycle's server: same DATA_DIR and port, maybe another compaction threshold (SPEC R5).
       server = await startServerProcess({ ...env(cycle + 1), PORT: String(server.port) })
-      const text = await readAfterRestart(server, doc)
+      const text = await readDocument(server, doc)
       const counts = occurrences(text)
       // Nothing but whole tokens: no torn or interleaved writes.
       expect(text.replace(TOKEN, '')).toBe('')
