@@ -252,6 +252,42 @@ describe('update validation', () => {
     expect(target.doc.getText('t').toString()).toBe('')
   })
 
+  it('[R31] caps how many updates wait, however small they are', () => {
+    const target = room()
+    const peer = new TestPeer('p')
+    target.add(peer)
+    const client = new Y.Doc()
+    edit(client, (d) => d.getText('t').insert(0, 'never sent'))
+    let sent = 0
+    for (; sent < 5_000 && peer.closedWith === null; sent++) {
+      target.receive(peer, update(edit(client, (d) => d.getText('t').insert(0, 'x'))))
+    }
+    // Each waiting update is tens of bytes: far under the byte budget, stopped by the count.
+    expect(peer.closedWith).toBe(CLOSE_REASONS.invalidUpdate)
+    expect(sent).toBe(1_001)
+    // Its sender is gone, and its updates with it: a new peer's edit applies at once.
+    const next = send(target, update(edit(new Y.Doc(), (d) => d.getText('t').insert(0, 'ok'))))
+    expect(next.closedWith).toBeNull()
+    expect(target.doc.getText('t').toString()).toBe('ok')
+    expectIntact(target)
+  })
+
+  it('[R31] updates that arrive in reverse order wait and apply in order once the first comes', async () => {
+    const target = room()
+    const client = new Y.Doc()
+    const parts = ['a', 'b', 'c', 'd', 'e'].map((letter) =>
+      edit(client, (d) => d.getText('t').insert(d.getText('t').length, letter)),
+    )
+    const peer = new AckingPeer('p')
+    target.add(peer)
+    for (const part of parts.slice(1).reverse()) target.receive(peer, update(part))
+    expect(target.doc.getText('t').toString()).toBe('')
+    target.receive(peer, update(parts[0] as Uint8Array))
+    expect(target.doc.getText('t').toString()).toBe('abcde')
+    await vi.waitFor(() => expect(peer.savedSeq).toBe(5))
+    expectIntact(target)
+  })
+
   it('[R31] rejects Yjs v2 encoding sent as v1', () => {
     const target = room()
     const client = new Y.Doc()

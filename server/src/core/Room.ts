@@ -14,11 +14,16 @@ import {
 } from './updateValidation.ts'
 import { stateVectorOf } from './storedState.ts'
 import { TurnBroadcast } from './TurnBroadcast.ts'
-import { WaitingUpdates, type WaitingUpdate } from './WaitingUpdates.ts'
+import { WaitingUpdates, type WaitReason, type WaitingUpdate } from './WaitingUpdates.ts'
 import { WriterBindings } from './WriterBindings.ts'
 import { STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
 const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
+/**
+ * Updates a document may hold waiting (R31): a stock client typing through a liveness check (R36)
+ * sends one per keystroke, a few hundred at most; each waiting update costs memory and bookkeeping.
+ */
+const DEFAULT_MAX_WAITING_UPDATES = 1_000
 /** Far more than the state vector of any real document (~40k writers). */
 const MAX_STATE_VECTOR_BYTES = 256 * 1024
 /**
@@ -38,6 +43,8 @@ export interface RoomLimits {
   readonly awareness: AwarenessLimits
   /** Bytes of updates waiting for missing dependencies a document may hold (R31). */
   readonly maxPendingBytes: number
+  /** How many updates may wait for missing dependencies in a document (R31). */
+  readonly maxWaitingUpdates: number
 }
 
 export interface RoomOptions {
@@ -77,7 +84,8 @@ type Admission =
       readonly verdict: 'ok'
       readonly update: Uint8Array
       readonly writtenClients: readonly number[]
-      readonly mayWait: boolean
+      /** Per client id, the clock the document must reach first; empty when it applies now. */
+      readonly waitsFor: ReadonlyMap<number, number>
     }
   | { readonly verdict: 'rejected'; readonly reason: CloseReason; readonly detail: string }
   /** It writes ids a connection holds that may be dead: it waits until that is known. */
@@ -114,6 +122,8 @@ export class Room {
   readonly #liveness = new Map<Peer, Liveness>()
   /** Set while waiting updates are offered; a drain asked for meanwhile runs after it. */
   #drainState: 'idle' | 'draining' | 'again' = 'idle'
+  /** A drain asked for meanwhile also offers the updates waiting for ownership. */
+  #drainOwners = false
   readonly #limits: RoomLimits
   readonly #onReject: RoomOptions['onReject']
   readonly #onPersisted: RoomOptions['onPersisted']
@@ -143,6 +153,7 @@ export class Room {
       update: DEFAULT_UPDATE_LIMITS,
       awareness: DEFAULT_AWARENESS_LIMITS,
       maxPendingBytes: DEFAULT_MAX_PENDING_BYTES,
+      maxWaitingUpdates: DEFAULT_MAX_WAITING_UPDATES,
       ...options.limits,
     }
     this.#onReject = options.onReject
@@ -284,7 +295,7 @@ export class Room {
     for (const client of state.writtenClients) this.#writers.delete(client)
     this.#presence.leave(peer)
     // Updates that waited for this peer's ids (R36) may go ahead now.
-    if (state.writtenClients.size > 0) this.#drainWaiting()
+    if (state.writtenClients.size > 0) this.#drainWaiting(true)
   }
 
   receive(peer: Peer, frame: Uint8Array): void {
@@ -372,21 +383,25 @@ export class Room {
     }
     if (admission.verdict === 'ok' && isLiveEdit && !this.#claim(peer, state, admission.writtenClients))
       return false
-    if (admission.verdict === 'held' || admission.mayWait) {
-      if (this.#waitingBytes() + received.byteLength > this.#limits.maxPendingBytes) {
+    if (admission.verdict === 'held' || admission.waitsFor.size > 0) {
+      if (
+        this.#waitingBytes() + received.byteLength > this.#limits.maxPendingBytes ||
+        this.#waiting.count >= this.#limits.maxWaitingUpdates
+      ) {
         // Updates whose dependencies never arrive would pile up in memory: cap them (R31).
         this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'too many updates waiting for missing dependencies')
         return false
       }
-      const update = admission.verdict === 'ok' ? admission.update : received
-      this.#waiting.add({ peer, seq, update, isLiveEdit })
+      if (admission.verdict === 'held')
+        this.#waiting.add({ peer, seq, update: received, isLiveEdit }, 'owner')
+      else this.#waiting.add({ peer, seq, update: admission.update, isLiveEdit }, admission.waitsFor)
       return true
     }
     if (!this.#applyUpdate(state, admission.update)) {
       this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'update failed to apply')
       return false
     }
-    this.#drainWaiting()
+    this.#drainWaiting(false)
     return true
   }
 
@@ -450,34 +465,43 @@ export class Room {
       verdict = validateUpdate(this.doc, update, this.#limits.update)
       if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
     }
-    return { verdict: 'ok', update, writtenClients: verdict.writtenClients, mayWait: verdict.mayWait }
+    return { verdict: 'ok', update, writtenClients: verdict.writtenClients, waitsFor: verdict.waitsFor }
   }
 
-  /** Offers the waiting updates again; re-entrant calls (a rejection inside) run after this one. */
-  #drainWaiting(): void {
+  /**
+   * Offers the waiting updates that may go ahead: those whose missing content arrived, and with
+   * `ownersChanged` (a holder left or answered) those waiting for ownership. Re-entrant calls (a
+   * rejection inside) run after this one.
+   */
+  #drainWaiting(ownersChanged: boolean): void {
+    this.#drainOwners ||= ownersChanged
     if (this.#drainState !== 'idle') {
       this.#drainState = 'again'
       return
     }
     do {
       this.#drainState = 'draining'
-      if (!this.#waiting.isEmpty) this.#waiting.drain(this.#settleWaiting)
+      const owners = this.#drainOwners
+      this.#drainOwners = false
+      if (!this.#waiting.isEmpty) this.#waiting.drain(this.#stateOf, this.#settleWaiting, owners)
     } while ((this.#drainState as string) === 'again')
     this.#drainState = 'idle'
   }
 
+  readonly #stateOf = (client: number): number => Y.getState(this.doc.store, client)
+
   /** Applies a waiting update once nothing it needs is missing; refuses it if it no longer fits. */
-  readonly #settleWaiting = (entry: WaitingUpdate): 'keep' | 'done' => {
+  readonly #settleWaiting = (entry: WaitingUpdate): WaitReason | 'done' => {
     const state = this.#peers.get(entry.peer)
     if (this.#isBroken || !state) return 'done'
     const admission = this.#admit(entry.peer, entry.update, entry.isLiveEdit)
-    if (admission.verdict === 'held') return 'keep'
+    if (admission.verdict === 'held') return 'owner'
     if (admission.verdict === 'rejected') {
       this.#reject(entry.peer, admission.reason, `${WAITING_DETAIL}${admission.detail}`)
       return 'done'
     }
     if (entry.isLiveEdit && !this.#claim(entry.peer, state, admission.writtenClients)) return 'done'
-    if (admission.mayWait) return 'keep'
+    if (admission.waitsFor.size > 0) return admission.waitsFor
     if (!this.#applyUpdate(state, admission.update)) {
       this.#reject(entry.peer, CLOSE_REASONS.invalidUpdate, `${WAITING_DETAIL}update failed to apply`)
       return 'done'
@@ -524,7 +548,7 @@ export class Room {
       if (this.#isBroken || !this.#peers.has(holder)) return
       if (isAlive) {
         this.#liveness.set(holder, { kind: 'alive', atMs: Date.now() })
-        this.#drainWaiting()
+        this.#drainWaiting(true)
         return
       }
       this.#onSuperseded?.(holder, null)

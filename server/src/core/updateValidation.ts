@@ -32,12 +32,19 @@ export type UpdateVerdict =
       readonly writtenClients: readonly number[]
       /** The update repeats content the document has: validate `Y.diffUpdate(update, sv)` instead. */
       readonly needsTrim: boolean
-      /** It references content that has not arrived: Yjs will keep it pending (bounded by the room). */
-      readonly mayWait: boolean
+      /**
+       * Empty, or the update references content that has not arrived (it waits, bounded by the
+       * room): per client id, the clock the document must reach before the verdict can
+       * change. Each is necessary (not sufficient: what arrives may reference more), so a waiting
+       * update is validated again only once all of them are met (R31).
+       */
+      readonly waitsFor: ReadonlyMap<number, number>
     }
   | { readonly ok: false; readonly reason: CloseReason; readonly detail: string }
 
 type Struct = Y.Item | Y.GC | Y.Skip
+
+const NOTHING: ReadonlyMap<number, number> = new Map()
 
 /** `encodeStateAsUpdate` of an empty document: no structs, empty delete set. */
 const EMPTY_UPDATE_BYTES = 2
@@ -69,8 +76,7 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     return reject('bytes that decode to nothing: not a Yjs v1 update')
   }
 
-  const known = Y.decodeStateVector(Y.encodeStateVector(doc))
-  const state = (client: number): number => known.get(client) ?? 0
+  const state = (client: number): number => Y.getState(doc.store, client)
   /** Per client: [first clock, end clock) the update covers. */
   const ranges = new Map<number, { first: number; end: number }>()
   for (const struct of structs) {
@@ -93,7 +99,7 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   }
   // Parts the document already has are trimmed off by the caller first (Y.diffUpdate), so a
   // struct is never integrated from its middle onto whatever the document holds there.
-  if (hasKnownStructs) return { ok: true, writtenClients, needsTrim: true, mayWait: false }
+  if (hasKnownStructs) return { ok: true, writtenClients, needsTrim: true, waitsFor: NOTHING }
   /** Whether an id exists in the document or in this update. */
   const exists = (id: Y.ID): boolean => {
     if (id.clock < state(id.client)) return true
@@ -105,10 +111,13 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
    * arrive: at or beyond that client's known clock. Such an update waits in Yjs's pending set,
    * which the room bounds (R31). A reference below the known clock that does not exist is forged.
    */
-  let mayWait = false
+  const waitsFor = new Map<number, number>()
+  const waitFor = (client: number, clock: number): void => {
+    waitsFor.set(client, Math.max(waitsFor.get(client) ?? 0, clock))
+  }
   const canArrive = (id: Y.ID): boolean => {
     const isPossible = !exists(id) && id.clock >= state(id.client)
-    mayWait ||= isPossible
+    if (isPossible) waitFor(id.client, id.clock + 1)
     return isPossible
   }
 
@@ -162,14 +171,14 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
       }
     }
   }
-  for (const [client, { first }] of ranges) if (first > state(client)) mayWait = true
+  for (const [client, { first }] of ranges) if (first > state(client)) waitFor(client, first)
   // Deleting what the document or this very update holds needs nothing more (an update may
   // delete its own structs: typing then erasing offline); deleting beyond that waits.
   const coveredEnd = (client: number): number => Math.max(state(client), ranges.get(client)?.end ?? 0)
   for (const [client, deletions] of ds.clients) {
-    for (const { clock, len } of deletions) if (clock + len > coveredEnd(client)) mayWait = true
+    for (const { clock, len } of deletions) if (clock + len > coveredEnd(client)) waitFor(client, clock + len)
   }
-  return { ok: true, writtenClients, needsTrim: false, mayWait }
+  return { ok: true, writtenClients, needsTrim: false, waitsFor }
 }
 
 /** Items walked from a left origin looking for the right origin; real ones are a few apart. */
