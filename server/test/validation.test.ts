@@ -5,6 +5,7 @@ import {
   encodeMessage,
   type CloseReason,
 } from '@tandem/shared'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it, vi } from 'vitest'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -403,6 +404,102 @@ describe('update validation', () => {
   })
 })
 
+/** A peer that decodes what it is sent into its own replica, as a client would. */
+class ReplicaPeer extends TestPeer {
+  readonly replica = new Y.Doc()
+  override send(frame: Uint8Array): void {
+    const message = decodeMessage(frame)
+    if (message.type === 'sync-update' || message.type === 'sync-step2')
+      Y.applyUpdate(this.replica, message.update)
+    this.received += 1
+  }
+}
+
+/** The room's document, what it persisted (reloaded) and what a peer received all agree. */
+async function expectAgreement(
+  target: Room,
+  store: MemoryStore,
+  persister: Persister,
+  replica: Y.Doc,
+): Promise<void> {
+  await persister.flush()
+  const stored = await store.load('doc')
+  const reloaded = new Room(
+    'doc',
+    stored,
+    new Persister(new MemoryStore(), { retryDelayMs: 1, maxRetryDelayMs: 1 }),
+  )
+  const text = (doc: Y.Doc): unknown => ({
+    t: doc.getText('t').toDelta(),
+    a: doc.getArray('a').toJSON(),
+  })
+  expect(text(reloaded.doc)).toEqual(text(target.doc))
+  await vi.waitFor(() => expect(text(replica)).toEqual(text(target.doc)))
+  reloaded.destroy()
+}
+
+describe('what an applied update changed', () => {
+  function setup(): { target: Room; store: MemoryStore; persister: Persister; reader: ReplicaPeer } {
+    const store = new MemoryStore()
+    const persister = new Persister(store, { retryDelayMs: 1, maxRetryDelayMs: 1 })
+    const target = new Room('doc', null, persister)
+    const reader = new ReplicaPeer('reader')
+    target.add(reader)
+    return { target, store, persister, reader }
+  }
+
+  it('[R31][R5] Yjs’s own clean-up of formatting after an update is broadcast and persisted too', async () => {
+    const { target, store, persister, reader } = setup()
+    const client = new Y.Doc()
+    client.clientID = 101
+    const updates: Uint8Array[] = []
+    client.on('update', (u: Uint8Array) => void updates.push(u))
+    client.getText('t').insert(0, ' ', { bold: true })
+    client.getText('t').insert(0, ' ')
+    const [first, second] = updates as [Uint8Array, Uint8Array]
+    // The first update again under client 0: it waits for client 101, then applies, and Yjs
+    // removes the formatting marks it made redundant in a transaction of its own.
+    const asClientZero = rewriteClient(first, 0)
+    // Once the server has read the text as text (an export, GET /text), Yjs cleans formatting up
+    // after each remote update.
+    target.doc.getText('t')
+    const writer = new TestPeer('writer')
+    target.add(writer)
+    for (const u of [asClientZero, first, second]) target.receive(writer, update(u))
+    expect(writer.closedWith).toBeNull()
+    await expectAgreement(target, store, persister, reader.replica)
+  })
+
+  it('[R31][R5] an update into collected content is persisted and sent as Yjs integrated it', async () => {
+    const { target, store, persister, reader } = setup()
+    const author = new Y.Doc()
+    const other = new Y.Doc()
+    const writer = new TestPeer('writer')
+    target.add(writer)
+    const created = edit(author, (d) => {
+      const map = new Y.Map<unknown>()
+      d.getArray('a').insert(0, ['kept', map])
+      map.set('k', 'v')
+    })
+    target.receive(writer, update(created))
+    Y.applyUpdate(other, created)
+    // The author deletes the map (its content is collected); the other client, not knowing yet,
+    // writes into it.
+    target.receive(writer, update(edit(author, (d) => d.getArray('a').delete(1, 1))))
+    const intoDeleted = edit(other, (d) => (d.getArray('a').get(1) as Y.Map<unknown>).set('k2', 'late'))
+    const second = new TestPeer('second')
+    target.add(second)
+    target.receive(second, update(intoDeleted))
+    expect(second.closedWith).toBeNull()
+    expect(target.doc.getArray('a').toJSON()).toEqual(['kept'])
+    await expectAgreement(target, store, persister, reader.replica)
+    // Stored as the room integrated it (garbage), not as it came (an item in a deleted map).
+    const stored = (await store.load('doc'))?.updates ?? []
+    const late = Y.decodeUpdate(stored.at(-1) as Uint8Array).structs
+    expect(late.map((struct) => struct.constructor)).toEqual([Y.GC])
+  })
+})
+
 describe('awareness validation', () => {
   function announce(clientId: number, clock: number, state: unknown): Uint8Array {
     return awareness(encodeAwarenessEntries([{ clientId, clock, state }]))
@@ -445,3 +542,15 @@ describe('awareness validation', () => {
     target.destroy()
   })
 })
+
+/** The update with the client id of its first struct group replaced (its origins keep theirs). */
+function rewriteClient(u: Uint8Array, to: number): Uint8Array {
+  const decoder = decoding.createDecoder(u)
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, decoding.readVarUint(decoder))
+  encoding.writeVarUint(encoder, decoding.readVarUint(decoder))
+  decoding.readVarUint(decoder)
+  encoding.writeVarUint(encoder, to)
+  encoding.writeUint8Array(encoder, u.subarray(decoder.pos))
+  return encoding.toUint8Array(encoder)
+}

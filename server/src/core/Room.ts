@@ -1,5 +1,6 @@
 import { CLOSE_REASONS, ProtocolError, decodeMessage, encodeMessage, type CloseReason } from '@tandem/shared'
 import type * as awarenessProtocol from 'y-protocols/awareness'
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import type { StoredDoc } from '../persistence/DocStore.ts'
 import type { PersistStatus, Persister } from './Persister.ts'
@@ -86,6 +87,8 @@ type Admission =
       readonly writtenClients: readonly number[]
       /** Per client id, the clock the document must reach first; empty when it applies now. */
       readonly waitsFor: ReadonlyMap<number, number>
+      /** Yjs integrates it as it is: its bytes are what changed (see validateUpdate). */
+      readonly isFaithful: boolean
     }
   | { readonly verdict: 'rejected'; readonly reason: CloseReason; readonly detail: string }
   /** It writes ids a connection holds that may be dead: it waits until that is known. */
@@ -129,8 +132,8 @@ export class Room {
   readonly #onPersisted: RoomOptions['onPersisted']
   readonly #onBroken: RoomOptions['onBroken']
   readonly #onSuperseded: RoomOptions['onSuperseded']
-  /** Set while an update is applied: what it produced, held until it applied completely. */
-  #capture: Array<[Uint8Array, unknown]> | null = null
+  /** Set while the room applies an update: see #applyAtomically. */
+  #applying: Applying | null = null
   /** An update failed halfway; this room's memory is not trusted any more. */
   #isBroken = false
   /** Editors' updates waiting for content the document lacks (R31). */
@@ -179,9 +182,11 @@ export class Room {
       reject: (peer, reason, detail) => this.#reject(peer, reason, detail),
       dropped: options.onPresenceDropped,
     })
-    this.#doc.on('update', this.#onDocUpdate)
+    // Not Yjs's 'update' event: Yjs would encode every transaction again (an 8 MiB insert costs
+    // tens of MiB to re-encode) when the room already holds the validated bytes it applied.
+    this.#doc.on('afterTransaction', this.#onTransaction)
     this.#disposers.push(
-      () => this.#doc.off('update', this.#onDocUpdate),
+      () => this.#doc.off('afterTransaction', this.#onTransaction),
       persister.onStatus(this.#onPersistStatus),
     )
   }
@@ -330,7 +335,11 @@ export class Room {
       case 'sync-update': {
         const seq = ++state.receivedSeq
         if (peer.role === 'edit') {
-          if (!this.#applyFromEditor(peer, state, message.update, message.type === 'sync-update', seq)) return
+          // A sync update frame holding exactly the update is what the room broadcasts if it
+          // applies the update as it came: the same bytes go out, not a copy.
+          const asReceived = message.type === 'sync-update' && endsWith(frame, message.update) ? frame : null
+          const isLiveEdit = message.type === 'sync-update'
+          if (!this.#applyFromEditor(peer, state, message.update, isLiveEdit, seq, asReceived)) return
         } else if (!isEmptyUpdate(message.update) && changesDocument(this.doc, message.update)) {
           // Never applied, persisted or broadcast; the client is told why and stays connected,
           // as y-websocket clients handle `auth-denied` without reconnecting (R20).
@@ -373,6 +382,7 @@ export class Room {
     received: Uint8Array,
     isLiveEdit: boolean,
     seq: number,
+    asReceived: Uint8Array | null,
   ): boolean {
     // The answer of a new client to the server's step 1 holds nothing: no need to load anything.
     if (isEmptyUpdate(received)) return true
@@ -397,7 +407,8 @@ export class Room {
       else this.#waiting.add({ peer, seq, update: admission.update, isLiveEdit }, admission.waitsFor)
       return true
     }
-    if (!this.#applyUpdate(state, admission.update)) {
+    const frame = admission.update === received ? asReceived : null
+    if (!this.#applyUpdate(state, admission.update, admission.isFaithful, frame)) {
       this.#reject(peer, CLOSE_REASONS.invalidUpdate, 'update failed to apply')
       return false
     }
@@ -465,7 +476,8 @@ export class Room {
       verdict = validateUpdate(this.doc, update, this.#limits.update)
       if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
     }
-    return { verdict: 'ok', update, writtenClients: verdict.writtenClients, waitsFor: verdict.waitsFor }
+    const { writtenClients, waitsFor, isFaithful } = verdict
+    return { verdict: 'ok', update, writtenClients, waitsFor, isFaithful }
   }
 
   /**
@@ -502,7 +514,7 @@ export class Room {
     }
     if (entry.isLiveEdit && !this.#claim(entry.peer, state, admission.writtenClients)) return 'done'
     if (admission.waitsFor.size > 0) return admission.waitsFor
-    if (!this.#applyUpdate(state, admission.update)) {
+    if (!this.#applyUpdate(state, admission.update, admission.isFaithful, null)) {
       this.#reject(entry.peer, CLOSE_REASONS.invalidUpdate, `${WAITING_DETAIL}update failed to apply`)
       return 'done'
     }
@@ -559,9 +571,9 @@ export class Room {
   }
 
   /** Applies a validated update for a peer and reports its durability to webhooks (R40). */
-  #applyUpdate(state: PeerState, update: Uint8Array): boolean {
+  #applyUpdate(state: PeerState, update: Uint8Array, isFaithful: boolean, frame: Uint8Array | null): boolean {
     const ticketBefore = this.#lastTicket
-    if (!this.#applyAtomically(update, state.origin)) return false
+    if (!this.#applyAtomically(update, state.origin, isFaithful, frame)) return false
     if (this.#onPersisted && this.#lastTicket !== ticketBefore) {
       const contributors = [this.#presence.nameOf(state.peer)]
       const onPersisted = this.#onPersisted
@@ -572,24 +584,62 @@ export class Room {
 
   /**
    * Applies an update so that it is broadcast and persisted only if Yjs integrates all of it. If
-   * Yjs throws halfway (input validation missed something), nothing of it leaves the room, and the
-   * room, whose memory may now hold half an update, is given up and reloaded from storage by its
-   * registry: every peer reconnects and resyncs (R31).
+   * Yjs throws halfway, or keeps part of it pending (input validation missed something), nothing
+   * of it leaves the room, and the room, whose memory may now hold half an update, is given up
+   * and reloaded from storage by its registry: every peer reconnects and resyncs (R31).
+   * Integrated whole, a faithful update (see validateUpdate) is what changed the document: it is
+   * broadcast (as the frame it came in, when given) and persisted as it is, not encoded again by
+   * Yjs; any other is what Yjs encodes of the change.
    */
-  #applyAtomically(update: Uint8Array, origin: Origin): boolean {
-    const produced: Array<[Uint8Array, unknown]> = []
-    this.#capture = produced
+  #applyAtomically(
+    update: Uint8Array,
+    origin: Origin,
+    isFaithful: boolean,
+    frame: Uint8Array | null,
+  ): boolean {
+    const doc = this.doc
+    const applying: Applying = { origin, hasChanged: false, followUps: [], produced: isFaithful ? null : [] }
+    const produced = (change: Uint8Array): void => void applying.produced?.push(change)
+    this.#applying = applying
+    if (!isFaithful) doc.on('update', produced)
     try {
-      Y.applyUpdate(this.doc, update, origin)
+      Y.applyUpdate(doc, update, origin)
+      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null)
+        throw new Error('update left pending')
     } catch {
-      this.#capture = null
       this.#isBroken = true
       this.#onBroken?.()
       return false
+    } finally {
+      this.#applying = null
+      if (!isFaithful) doc.off('update', produced)
     }
-    this.#capture = null
-    for (const [produce, from] of produced) this.#onDocUpdate(produce, from)
+    if (applying.produced) {
+      for (const change of applying.produced) this.#onDocUpdate(change, origin, null)
+      return true
+    }
+    if (applying.hasChanged) this.#onDocUpdate(update, origin, frame)
+    for (const followUp of applying.followUps) this.#onDocUpdate(followUp, null, null)
     return true
+  }
+
+  /**
+   * Notes what a transaction changed. The one applying an update changed the document by that
+   * update; any other (Yjs's own clean-up of redundant formatting marks after it, a change made
+   * outside #applyAtomically) is encoded from the transaction and goes out after it.
+   */
+  readonly #onTransaction = (transaction: Y.Transaction): void => {
+    if (this.#isMaterializing || !hasChanges(transaction)) return
+    const applying = this.#applying
+    // Yjs encodes every transaction of an update that is not integrated as it is.
+    if (applying?.produced) return
+    if (applying && !applying.hasChanged && transaction.origin === applying.origin) {
+      applying.hasChanged = true
+      return
+    }
+    const update = encodeTransaction(this.#doc, transaction)
+    if (applying) applying.followUps.push(update)
+    else this.#onDocUpdate(update, transaction.origin, null)
   }
 
   /**
@@ -637,15 +687,10 @@ export class Room {
     peer.close(reason)
   }
 
-  readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (this.#isMaterializing) return
+  #onDocUpdate(update: Uint8Array, origin: unknown, frame: Uint8Array | null): void {
     this.#fullStateFrame = null
-    if (this.#capture) {
-      this.#capture.push([update, origin])
-      return
-    }
     if (this.#isBroken) return
-    this.#broadcast.add(update, isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null)
+    this.#broadcast.add(update, isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null, frame)
     if (!(isOrigin(origin) && origin.kind === 'store')) {
       this.#lastTicket = this.persister.enqueue(this.docId, update, this.#bindings.takeUnsaved())
     }
@@ -655,4 +700,55 @@ export class Room {
     const frame = encodeMessage({ type: 'persistence', state: status })
     for (const peer of this.#peers.keys()) if (peer.wantsAcks) peer.send(frame)
   }
+}
+
+/** Whether a transaction added structs or deleted anything: what Yjs would emit an update for. */
+function hasChanges(transaction: Y.Transaction): boolean {
+  return transaction.deleteSet.clients.size > 0 || addsStructs(transaction)
+}
+
+function addsStructs(transaction: Y.Transaction): boolean {
+  for (const [client, clock] of transaction.afterState)
+    if (transaction.beforeState.get(client) !== clock) return true
+  return false
+}
+
+/**
+ * What a transaction changed, as an update. Deletions only (Yjs's formatting clean-up): exactly
+ * its delete set (sorted and merged by Yjs before 'afterTransaction'), in the v1 layout — no
+ * structs, then per client its ranges. Otherwise the structs it added with the document's whole
+ * delete set: more than it deleted, never less.
+ */
+function encodeTransaction(doc: Y.Doc, transaction: Y.Transaction): Uint8Array {
+  if (addsStructs(transaction))
+    return Y.encodeStateAsUpdate(doc, Y.encodeStateVector(transaction.beforeState))
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, 0)
+  const { clients } = transaction.deleteSet
+  encoding.writeVarUint(encoder, clients.size)
+  for (const [client, ranges] of clients) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, ranges.length)
+    for (const { clock, len } of ranges) {
+      encoding.writeVarUint(encoder, clock)
+      encoding.writeVarUint(encoder, len)
+    }
+  }
+  return encoding.toUint8Array(encoder)
+}
+
+/** An update being applied by the room, and what Yjs changed after it on its own. */
+interface Applying {
+  readonly origin: Origin
+  hasChanged: boolean
+  readonly followUps: Uint8Array[]
+  /** For an update Yjs does not integrate as it is: what Yjs encoded of each transaction. */
+  readonly produced: Uint8Array[] | null
+}
+
+/** Whether `part` is a view of `whole`'s last bytes: a frame that holds nothing after it. */
+function endsWith(whole: Uint8Array, part: Uint8Array): boolean {
+  return (
+    part.buffer === whole.buffer && part.byteOffset + part.byteLength === whole.byteOffset + whole.byteLength
+  )
 }

@@ -9,14 +9,19 @@ import type { Peer } from './types.ts'
  * is skipped (R1).
  */
 export class TurnBroadcast {
-  #outgoing: Array<{ readonly update: Uint8Array; readonly from: Peer | null }> = []
+  #outgoing: Array<{
+    readonly update: Uint8Array
+    readonly from: Peer | null
+    readonly frame: Uint8Array | null
+  }> = []
   #isScheduled = false
 
   /** `send` delivers the frame to every peer of the room except `skip`. */
   constructor(private readonly send: (frame: Uint8Array, skip: Peer | null) => void) {}
 
-  add(update: Uint8Array, from: Peer | null): void {
-    this.#outgoing.push({ update, from })
+  /** `frame`, when given, is the sync update message holding exactly `update`: sent as it is. */
+  add(update: Uint8Array, from: Peer | null, frame: Uint8Array | null = null): void {
+    this.#outgoing.push({ update, from, frame })
     if (this.#isScheduled) return
     this.#isScheduled = true
     setImmediate(this.flush)
@@ -29,8 +34,11 @@ export class TurnBroadcast {
     if (outgoing.length === 0) return
     this.#outgoing = []
     const first = outgoing[0] as (typeof outgoing)[number]
-    const update =
-      outgoing.length === 1 ? first.update : Y.mergeUpdates(outgoing.map((entry) => entry.update))
+    if (outgoing.length === 1) {
+      this.send(first.frame ?? encodeMessage({ type: 'sync-update', update: first.update }), first.from)
+      return
+    }
+    const update = Y.mergeUpdates(outgoing.map((entry) => entry.update))
     const from = outgoing.every((entry) => entry.from === first.from) ? first.from : null
     this.send(encodeMessage({ type: 'sync-update', update }), from)
   }

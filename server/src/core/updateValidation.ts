@@ -39,6 +39,12 @@ export type UpdateVerdict =
        * update is validated again only once all of them are met (R31).
        */
       readonly waitsFor: ReadonlyMap<number, number>
+      /**
+       * Yjs integrates it as it is. False when it references collected content (a struct of a
+       * deleted type): Yjs turns what it adds there into garbage, which only the document's own
+       * encoding of the change says; the update's bytes would load differently from storage.
+       */
+      readonly isFaithful: boolean
     }
   | { readonly ok: false; readonly reason: CloseReason; readonly detail: string }
 
@@ -99,7 +105,8 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   }
   // Parts the document already has are trimmed off by the caller first (Y.diffUpdate), so a
   // struct is never integrated from its middle onto whatever the document holds there.
-  if (hasKnownStructs) return { ok: true, writtenClients, needsTrim: true, waitsFor: NOTHING }
+  if (hasKnownStructs)
+    return { ok: true, writtenClients, needsTrim: true, waitsFor: NOTHING, isFaithful: false }
   /** Whether an id exists in the document or in this update. */
   const exists = (id: Y.ID): boolean => {
     if (id.clock < state(id.client)) return true
@@ -121,6 +128,14 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     return isPossible
   }
 
+  let isFaithful = true
+  /** Whether a reference resolves to collected content in the document. */
+  const isCollected = (id: Y.ID, orDeletedContent: boolean): boolean => {
+    if (id.clock >= state(id.client)) return false
+    const struct = Y.getItem(doc.store, id) as Y.Item | Y.GC
+    return !(struct instanceof Y.Item) || (orDeletedContent && struct.content instanceof Y.ContentDeleted)
+  }
+
   const newItems = new Map<string, Y.Item>()
   for (const struct of structs) if (struct instanceof Y.Item) newItems.set(key(struct.id), struct)
   const depths = new Map<string, number>()
@@ -136,6 +151,8 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     const isValidRef = (id: Y.ID): boolean => !own(id) && (exists(id) || canArrive(id))
     if (struct.origin && !isValidRef(struct.origin)) return reject('invalid left origin')
     if (struct.rightOrigin && !isValidRef(struct.rightOrigin)) return reject('invalid right origin')
+    if (isFaithful && struct.origin && isCollected(struct.origin, false)) isFaithful = false
+    if (isFaithful && struct.rightOrigin && isCollected(struct.rightOrigin, false)) isFaithful = false
     if (struct.origin && struct.rightOrigin) {
       const misplaced = misplacedOrigins(doc, struct.origin, struct.rightOrigin, state)
       if (misplaced !== null) return reject(misplaced)
@@ -153,6 +170,7 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
       if (own(parent) || (exists(parent) ? !holdsType(doc, parent, newItems, state) : !canArrive(parent))) {
         return reject('parent is not a shared type')
       }
+      if (isFaithful && isCollected(parent, true)) isFaithful = false
     } else if (parent === null && !struct.origin && !struct.rightOrigin) {
       return reject('item without parent or origin')
     }
@@ -178,7 +196,7 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   for (const [client, deletions] of ds.clients) {
     for (const { clock, len } of deletions) if (clock + len > coveredEnd(client)) waitFor(client, clock + len)
   }
-  return { ok: true, writtenClients, needsTrim: false, waitsFor }
+  return { ok: true, writtenClients, needsTrim: false, waitsFor, isFaithful }
 }
 
 /** Items walked from a left origin looking for the right origin; real ones are a few apart. */
