@@ -430,7 +430,7 @@ async function expectAgreement(
     new Persister(new MemoryStore(), { retryDelayMs: 1, maxRetryDelayMs: 1 }),
   )
   const text = (doc: Y.Doc): unknown => ({
-    t: doc.getText('t').toDelta(),
+    t: doc.getText('t').toDelta() as unknown,
     a: doc.getArray('a').toJSON(),
   })
   expect(text(reloaded.doc)).toEqual(text(target.doc))
