@@ -13,7 +13,7 @@ import { RoomRegistry } from './core/RoomRegistry.ts'
 import type { DocumentExporter } from './export/DocumentExporter.ts'
 import { registerApi } from './http/api.ts'
 import { registerErrorHandler, sendReason } from './http/errors.ts'
-import { registerHealth } from './http/health.ts'
+import { isHealthCheck, registerHealth } from './http/health.ts'
 import { ConnectionBudget, createAdmit, isOriginAllowed } from './http/limits.ts'
 import { guardSockets } from './http/socketGuard.ts'
 import { registerStaticClient } from './http/staticClient.ts'
@@ -89,8 +89,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onDropped: (reason) => metrics.connectionDropped(reason),
   })
   let isShuttingDown = false
-  app.addHook('onRequest', async (_request, reply) => {
-    if (isShuttingDown) await sendReason(reply, CLOSE_REASONS.serverShutdown)
+  // New work is refused during shutdown (R35); health checks are not work: they say what is true.
+  app.addHook('onRequest', async (request, reply) => {
+    if (isShuttingDown && !isHealthCheck(request)) await sendReason(reply, CLOSE_REASONS.serverShutdown)
   })
   await mkdir(config.dataDir, { recursive: true })
   let store = options.store

@@ -82,7 +82,61 @@ function liveEdit(doc: Y.Doc, text: string): Uint8Array {
   return encodeMessage({ type: 'sync-update', update: Y.encodeStateAsUpdate(doc, before) })
 }
 
+/** An update of `client` writing `text` at `clock` onwards: what a forger would send. */
+function editAs(client: number, text: string, clock = 0): Uint8Array {
+  const doc = new Y.Doc()
+  doc.clientID = client
+  if (clock > 0) doc.getText('pad').insert(0, 'p'.repeat(clock))
+  const before = Y.encodeStateVector(doc)
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc, before)
+}
+
 describe('presence from real clients', () => {
+  it('[R33] a user who announced presence but has not typed yet keeps its client id', async () => {
+    const room = newRoom()
+    const user = new Y.Doc()
+    const present = join(room, new TestPeer('present'))
+    room.receive(present, announce(user.clientID, 1, { user: { name: 'Quiet' } }))
+    // Another connection forges the quiet user's first edit: refused once the user is found alive.
+    const forger = join(room, new TestPeer('forger'))
+    room.receive(forger, encodeMessage({ type: 'sync-update', update: editAs(user.clientID, 'forged') }))
+    await vi.waitFor(() => expect(forger.closedWith).toBe(CLOSE_REASONS.foreignClient))
+    expect(present.livenessChecks).toBe(1)
+    // A resync carrying the id applies without it.
+    const resyncer = join(room, new TestPeer('resyncer'))
+    room.receive(resyncer, encodeMessage({ type: 'sync-step2', update: editAs(user.clientID, 'resynced') }))
+    expect(resyncer.closedWith).toBeNull()
+    expect(room.doc.getText('t').toString()).toBe('')
+    // The user's own first edit applies.
+    room.receive(present, liveEdit(user, 'mine'))
+    expect(room.doc.getText('t').toString()).toBe('mine')
+    expect(present.closedWith).toBeNull()
+  })
+
+  it('[R33] a stock writer’s client id stays its own after it leaves; announcing it on return, it goes on', () => {
+    const room = newRoom()
+    const writer = new Y.Doc()
+    const first = join(room, new TestPeer('first'))
+    room.receive(first, announce(writer.clientID, 1, { user: { name: 'Stock' } }))
+    room.receive(first, liveEdit(writer, 'one '))
+    room.remove(first)
+    // Offline, the writer types on; meanwhile someone burns its clock, live and by resync.
+    const offline = liveEdit(writer, 'two')
+    const burner = join(room, new TestPeer('burner'))
+    room.receive(burner, encodeMessage({ type: 'sync-update', update: editAs(writer.clientID, 'x', 4) }))
+    expect(burner.closedWith).toBe(CLOSE_REASONS.foreignClient)
+    const resyncer = join(room, new TestPeer('resyncer'))
+    room.receive(resyncer, encodeMessage({ type: 'sync-step2', update: editAs(writer.clientID, 'x', 4) }))
+    expect(resyncer.closedWith).toBeNull()
+    expect(room.doc.getText('t').toString()).toBe('one ')
+    // Back, y-websocket announces itself, then sends what it typed.
+    const back = join(room, new TestPeer('back'))
+    room.receive(back, announce(writer.clientID, 1, { user: { name: 'Stock' } }))
+    room.receive(back, offline)
+    expect(back.closedWith).toBeNull()
+    expect(room.doc.getText('t').toString()).toBe('one two')
+  })
   it('[R32] a stock client echoing everyone’s state, many at once, is never closed and changes nothing', () => {
     const room = newRoom()
     const people = Array.from({ length: 40 }, (_, i) => join(room, new TestPeer(`p${i}`)))

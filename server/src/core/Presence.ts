@@ -102,6 +102,11 @@ export class Presence {
     }
   }
 
+  /** The connection that announced this awareness client id, if one holds it (not a viewer's entry). */
+  holderOf(clientId: number): Peer | undefined {
+    return this.#holders.get(clientId) ?? undefined
+  }
+
   /** Hands every id `from` holds to `to`, states untouched: the same writer on a new connection. */
   transfer(from: Peer, to: Peer): void {
     const source = this.#peers.get(from)

@@ -16,7 +16,7 @@ import {
 import { stateVectorOf } from './storedState.ts'
 import { TurnBroadcast } from './TurnBroadcast.ts'
 import { WaitingUpdates, type WaitReason, type WaitingUpdate } from './WaitingUpdates.ts'
-import { WriterBindings } from './WriterBindings.ts'
+import { STOCK_WRITER, WriterBindings } from './WriterBindings.ts'
 import { STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
 const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
@@ -121,6 +121,8 @@ export class Room {
   readonly #writers = new Map<number, Peer>()
   /** Which writer key may extend which Yjs client id, stored with the document (R33). */
   readonly #bindings: WriterBindings
+  /** While a dead holder's waiting contenders are offered: the ids it held (R33, R36). */
+  #released: Set<number> | null = null
   /** Holders someone contested, being checked or recently found alive (R36). */
   readonly #liveness = new Map<Peer, Liveness>()
   /** Set while waiting updates are offered; a drain asked for meanwhile runs after it. */
@@ -300,7 +302,7 @@ export class Room {
     for (const client of state.writtenClients) this.#writers.delete(client)
     this.#presence.leave(peer)
     // Updates that waited for this peer's ids (R36) may go ahead now.
-    if (state.writtenClients.size > 0) this.#drainWaiting(true)
+    this.#drainWaiting(true)
   }
 
   receive(peer: Peer, frame: Uint8Array): void {
@@ -427,7 +429,10 @@ export class Room {
       this.#writers.set(client, peer)
       state.writtenClients.add(client)
       // A client id first extended by a keyed writer is that writer's from now on (R33).
-      if (peer.writerKey) this.#bindings.bindIfFree(client, peer.writerKey)
+      // A client id first extended by a keyed writer is that writer's from now on; one first
+      // extended by a stock writer is whoever presents it in awareness (R33).
+      this.#bindings.bindIfFree(client, peer.writerKey ?? STOCK_WRITER)
+      this.#released?.delete(client)
     }
     return true
   }
@@ -446,13 +451,21 @@ export class Room {
       verdict = validateUpdate(this.doc, update, this.#limits.update)
     }
     if (!verdict.ok) return { verdict: 'rejected', reason: verdict.reason, detail: verdict.detail }
-    const leftOut = this.#bindings.foreignTo(peer.writerKey ?? null, verdict.writtenClients)
+    // A stock writer's id someone holds now (writes or announces) is settled by the holder checks
+    // below; one nobody holds is extended only by whoever announces it (R33) — or, just after its
+    // dead holder was dropped, by the connection that contested it (R36).
+    const isSpokenFor = (client: number): boolean =>
+      this.#writers.has(client) ||
+      this.#presence.holderOf(client) !== undefined ||
+      this.#released?.has(client) === true
+    const leftOut = this.#bindings.foreignTo(peer.writerKey ?? null, verdict.writtenClients, isSpokenFor)
     if (leftOut.length > 0 && isLiveEdit) {
       const detail = `client ${leftOut[0]} belongs to another writer`
       return { verdict: 'rejected', reason: CLOSE_REASONS.foreignClient, detail }
     }
     for (const client of verdict.writtenClients) {
-      const holder = this.#writers.get(client)
+      // Announcing an id's presence holds it too: a user who has not typed yet is protected (R33).
+      const holder = this.#writers.get(client) ?? this.#presence.holderOf(client)
       if (holder === undefined || holder === peer || leftOut.includes(client)) continue
       if (isSameWriter(holder, peer)) {
         if (isLiveEdit) this.#supersede(holder, peer)
@@ -564,7 +577,14 @@ export class Room {
         return
       }
       this.#onSuperseded?.(holder, null)
-      this.remove(holder)
+      // The connection that contested is taken for the same client as the dead one (R36): its
+      // waiting updates may extend the dead one's ids, which it has not announced yet.
+      this.#released = new Set(this.#peers.get(holder)?.writtenClients)
+      try {
+        this.remove(holder)
+      } finally {
+        this.#released = null
+      }
       holder.close(CLOSE_REASONS.unresponsive)
     }
     holder.checkAlive(LIVENESS_TIMEOUT_MS).then(settle, () => settle(false))

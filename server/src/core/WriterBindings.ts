@@ -1,4 +1,11 @@
 /**
+ * Bound to a client id first extended by a connection without a writer key (a stock client): not a
+ * digest (those are hex), so no key matches it. Once its connection is gone, such an id is extended
+ * only by a connection that announces it as its own awareness client id (R33).
+ */
+export const STOCK_WRITER = 'stock'
+
+/**
  * Which writer key (digest) may extend which Yjs client id (R33). Loaded with the document;
  * bindings made since the last persisted update are handed to it, so they are stored in the same
  * batch as the update that made them.
@@ -11,15 +18,23 @@ export class WriterBindings {
     this.#keys = new Map(stored ?? [])
   }
 
-  /** The client ids among `clients` bound to a key other than `writerKey`. */
-  foreignTo(writerKey: string | null, clients: readonly number[]): number[] {
+  /**
+   * The client ids among `clients` bound to a key other than `writerKey`; a stock writer's ids
+   * count as foreign unless `presents` says the connection announces them as its own.
+   */
+  foreignTo(
+    writerKey: string | null,
+    clients: readonly number[],
+    isSpokenFor: (client: number) => boolean,
+  ): number[] {
     return clients.filter((client) => {
       const bound = this.#keys.get(client)
-      return bound !== undefined && bound !== writerKey
+      if (bound === undefined) return false
+      return bound === STOCK_WRITER ? !isSpokenFor(client) : bound !== writerKey
     })
   }
 
-  /** Binds `client` to `writerKey` unless it is bound already (first keyed writer wins). */
+  /** Binds `client` to `writerKey` unless it is bound already (first writer wins). */
   bindIfFree(client: number, writerKey: string): void {
     if (this.#keys.has(client)) return
     this.#keys.set(client, writerKey)

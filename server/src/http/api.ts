@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { CLOSE_REASONS, isValidDocId, type CloseReason } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type * as Y from 'yjs'
 import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
 import type { DocumentEvents } from '../core/events.ts'
@@ -25,6 +26,9 @@ export interface ApiDeps {
   /** ADMIN_API_KEY: lists documents and acts on any of them (R55, R56); null: no admin. */
   readonly adminApiKey: string | null
 }
+
+type DocumentRead<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: CloseReason }
 
 type DocRequest = FastifyRequest<{ Params: { id: string }; Querystring: { k?: string; format?: string } }>
 
@@ -88,6 +92,32 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return result.role
   }
 
+  /**
+   * Runs `read` on the document's live state, loading it if needed. A document that cannot be
+   * loaded — a stored entry Yjs cannot decode, a store that cannot read — is unavailable (503
+   * 4503, SPEC R10), as its joins are: never a 500, never an empty document. Deleted meanwhile:
+   * 404 (R55); shutting down: 503 1012. A failure of `read` itself on a loaded document is a bug
+   * of ours and stays a logged 500 (R11).
+   */
+  async function readDocument<T>(request: DocRequest, read: (doc: Y.Doc) => T): Promise<DocumentRead<T>> {
+    const docId = request.params.id
+    let isLoaded = false
+    try {
+      const value = await registry.read(docId, (room) => {
+        // Stored updates are applied on first use of the content: this is where they can fail.
+        const doc = room.doc
+        isLoaded = true
+        return read(doc)
+      })
+      return { ok: true, value }
+    } catch (error) {
+      if (error instanceof RoomUnavailableError) return { ok: false, reason: error.reason }
+      if (isLoaded) throw error
+      request.log.error({ docId, err: error }, 'document failed to load')
+      return { ok: false, reason: CLOSE_REASONS.docUnavailable }
+    }
+  }
+
   app.get('/api/docs/:id', docRoute, async (request: DocRequest, reply) => {
     if (!(await authorize(request, reply, 'view'))) return reply
     const { id } = request.params
@@ -115,13 +145,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/docs/:id/text', docRoute, async (request: DocRequest, reply) => {
     if (!(await authorize(request, reply, 'view'))) return reply
-    let text: string
-    try {
-      text = await registry.read(request.params.id, (room) => documentText(room.doc))
-    } catch (error) {
-      return sendReason(reply, unavailableReason(error))
-    }
-    return reply.type('text/plain; charset=utf-8').send(text)
+    const read = await readDocument(request, documentText)
+    if (!read.ok) return sendReason(reply, read.reason)
+    return reply.type('text/plain; charset=utf-8').send(read.value)
   })
 
   // Exports (R54): the document as the editor shows it, rendered on the server.
@@ -131,12 +157,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!negotiated.ok) return sendReason(reply, CLOSE_REASONS.malformedMessage)
     const { format } = negotiated
     const rendering = await exporter()
-    let body: string
-    try {
-      body = await registry.read(request.params.id, (room) => rendering.render(room.doc, format))
-    } catch (error) {
-      return sendReason(reply, unavailableReason(error))
-    }
+    const read = await readDocument(request, (doc) => rendering.render(doc, format))
+    if (!read.ok) return sendReason(reply, read.reason)
     reply
       .header('Vary', 'Accept')
       .header('Cache-Control', 'no-store')
@@ -145,7 +167,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     // page served from Tandem's own origin.
     if (format === 'html')
       reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-    return reply.type(`${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`).send(body)
+    return reply.type(`${EXPORT_MEDIA_TYPES[format]}; charset=utf-8`).send(read.value)
   })
 
   // Delete (R55): edit token or admin key. Everyone in the document is disconnected first, its
@@ -199,15 +221,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const query = new URL(request.url, 'http://localhost').searchParams
     await sse.handle(request.raw, reply.raw, request.params.id, query)
   })
-}
-
-/**
- * The reason a read could not have its room (deleted meanwhile: 404, R55; shutting down: 503);
- * anything else is rethrown, a 500 (R11).
- */
-function unavailableReason(error: unknown): CloseReason {
-  if (error instanceof RoomUnavailableError) return error.reason
-  throw error
 }
 
 /** `Authorization: Bearer <token>`, else `?k=<token>` (what links and EventSource can carry). */

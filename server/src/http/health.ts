@@ -1,5 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { StoreState } from '../persistence/DocStore.ts'
+
+const LIVENESS_PATH = '/healthz'
+const READINESS_PATH = '/readyz'
 
 export interface Readiness {
   readonly isShuttingDown: boolean
@@ -8,15 +11,17 @@ export interface Readiness {
 
 /**
  * `/healthz`: the process answers (liveness). `/readyz`: it can serve documents — the store is open
- * and shutdown has not begun (SPEC R53). During shutdown every route, these included, already
- * answers 503 (R35); the check here covers a store that closed under a running server, or that
- * could not be reopened after a failed write (R57). A store whose writes fail but that still
- * serves reads is ready, and says so: clients keep editing together and are told that nothing is
- * saved (R8), which taking the server out of a load balancer would only make worse.
+ * and shutdown has not begun (SPEC R53). Both answer during a graceful shutdown, when every other
+ * route is refused (R35): a draining server is alive — failing liveness would get it killed before
+ * its writes are durable — and not ready, which is what takes it out of a load balancer. Readiness
+ * also covers a store that closed under a running server, or that could not be reopened after a
+ * failed write (R57). A store whose writes fail but that still serves reads is ready, and says so:
+ * clients keep editing together and are told that nothing is saved (R8), which taking the server
+ * out of a load balancer would only make worse.
  */
 export function registerHealth(app: FastifyInstance, readiness: () => Readiness): void {
-  app.get('/healthz', () => ({ status: 'ok' }))
-  app.get('/readyz', (_request, reply) => {
+  app.get(LIVENESS_PATH, () => ({ status: 'ok' }))
+  app.get(READINESS_PATH, (_request, reply) => {
     const { isShuttingDown, store } = readiness()
     const reason = isShuttingDown ? 'shutting down' : notServing(store)
     if (reason === null) return store === 'open' ? { status: 'ready' } : { status: 'ready', store }
@@ -39,4 +44,10 @@ function notServing(store: StoreState): string | null {
     case 'closed':
       return 'store closed'
   }
+}
+
+/** A request for `/healthz` or `/readyz`: answered during shutdown too (R53), not refused (R35). */
+export function isHealthCheck(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url
+  return route === LIVENESS_PATH || route === READINESS_PATH
 }

@@ -225,6 +225,33 @@ describe('health', () => {
     await closing
   })
 
+  it('[R53][R35] during graceful shutdown /healthz stays 200 and /readyz answers 503 "shutting down"; other routes are refused', async () => {
+    const store = new HeldStore()
+    const server = await startTestServer({}, { store })
+    const doc = await createDoc(server.url)
+    const editor = stockClient(server.wsUrl, doc.id, doc.editToken)
+    await whenStockSynced(editor)
+    editor.doc.getText('t').insert(0, 'pending')
+    await eventually(() => expect(store.heldWrites).toBe(1))
+    // Shutdown is waiting for that write: the process is draining, alive and not ready.
+    const closing = server.close()
+    const live = await fetch(`${server.url}/healthz`)
+    expect(live.status).toBe(200)
+    expect(await live.json()).toEqual({ status: 'ok' })
+    const ready = await fetch(`${server.url}/readyz`)
+    expect(ready.status).toBe(503)
+    expect(ready.headers.get('retry-after')).toBe('2')
+    expect(await ready.json()).toEqual({ status: 'not ready', reason: 'shutting down' })
+    const work = await fetch(`${server.url}/api/docs/${doc.id}?k=${doc.viewToken}`)
+    expect(work.status).toBe(503)
+    expect(await work.json()).toEqual({
+      error: CLOSE_REASONS.serverShutdown.text,
+      code: CLOSE_REASONS.serverShutdown.code,
+    })
+    store.release()
+    await closing
+  })
+
   it('[R53] a closed store is not ready', async () => {
     const store = new MemoryStore()
     const server = await startTestServer({}, { store })
