@@ -85,6 +85,7 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   const state = (client: number): number => Y.getState(doc.store, client)
   /** Per client: [first clock, end clock) the update covers. */
   const ranges = new Map<number, { first: number; end: number }>()
+  const newRoots = new Set<string>()
   for (const struct of structs) {
     if (struct instanceof Y.Skip) return reject('update has gaps (skip structs)')
     const { client, clock } = struct.id
@@ -96,6 +97,15 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     if (!range) ranges.set(client, { first: clock, end })
     else if (clock !== range.end) return reject('structs of one client are not contiguous')
     else range.end = end
+    const parent = struct instanceof Y.Item ? (struct.parent as unknown) : null
+    if (typeof parent === 'string') {
+      if (parent.length > limits.maxKeyLength) return reject('root type name too long')
+      if (!doc.share.has(parent)) newRoots.add(parent)
+      // Checked in the first pass, at the first name over the limit: thousands of names must cost
+      // no more than reading them (R31).
+      if (doc.share.size + newRoots.size > limits.maxRootTypes)
+        return reject(`more than ${limits.maxRootTypes} root types`)
+    }
   }
   const writtenClients: number[] = []
   let hasKnownStructs = false
@@ -139,7 +149,6 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
   const newItems = new Map<string, Y.Item>()
   for (const struct of structs) if (struct instanceof Y.Item) newItems.set(key(struct.id), struct)
   const depths = new Map<string, number>()
-  const newRoots = new Set<string>()
 
   for (const struct of structs) {
     if (!(struct instanceof Y.Item)) continue
@@ -160,13 +169,8 @@ export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLim
     if (struct.parentSub !== null && struct.parentSub.length > limits.maxKeyLength)
       return reject('key too long')
     const parent = struct.parent as unknown
-    if (typeof parent === 'string') {
-      if (parent.length > limits.maxKeyLength) return reject('root type name too long')
-      if (!doc.share.has(parent)) newRoots.add(parent)
-      // Checked at the first name over the limit: thousands of names must not cost a full pass.
-      if (doc.share.size + newRoots.size > limits.maxRootTypes)
-        return reject(`more than ${limits.maxRootTypes} root types`)
-    } else if (parent instanceof Y.ID) {
+    // A root type's name and count were checked in the first pass.
+    if (parent instanceof Y.ID) {
       if (own(parent) || (exists(parent) ? !holdsType(doc, parent, newItems, state) : !canArrive(parent))) {
         return reject('parent is not a shared type')
       }
