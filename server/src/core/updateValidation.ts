@@ -1,5 +1,6 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import * as Y from 'yjs'
+import { decodeForInspection, type DecodedUpdate } from './structDecoder.ts'
 
 export interface UpdateLimits {
   /** Structs (items, GCs) in one update. */
@@ -48,8 +49,6 @@ export type UpdateVerdict =
     }
   | { readonly ok: false; readonly reason: CloseReason; readonly detail: string }
 
-type Struct = Y.Item | Y.GC | Y.Skip
-
 const NOTHING: ReadonlyMap<number, number> = new Map()
 
 /** `encodeStateAsUpdate` of an empty document: no structs, empty delete set. */
@@ -69,9 +68,9 @@ export function isEmptyUpdate(update: Uint8Array): boolean {
  * `writtenClients` are the client ids the update adds structs for (ownership is checked by the room).
  */
 export function validateUpdate(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): UpdateVerdict {
-  let decoded: { structs: Struct[]; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } }
+  let decoded: DecodedUpdate
   try {
-    decoded = Y.decodeUpdate(update)
+    decoded = decodeForInspection(update)
   } catch (error) {
     return reject(`undecodable update: ${error instanceof Error ? error.message : String(error)}`)
   }
