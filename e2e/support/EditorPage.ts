@@ -37,8 +37,14 @@ export class EditorPage extends DocumentSurface {
 
   /** Puts the caret at the end of the document's `index`-th top-level block (0-based). */
   async placeCaretAtEndOfBlock(index: number): Promise<void> {
-    await this.content.locator(':scope > *').nth(index).click()
-    await this.page.keyboard.press('End')
+    const block = this.content.locator(':scope > *').nth(index)
+    // A click can land on a collaborator's caret label (not editable text) and leave the caret
+    // elsewhere: placed again until it is at the block's end.
+    await expect(async () => {
+      await block.click()
+      await this.page.keyboard.press('End')
+      expect(await block.evaluate(isCaretAtEnd)).toBe(true)
+    }).toPass({ timeout: 10_000 })
   }
 
   /** Puts the caret at the very end of the document. */
@@ -82,4 +88,17 @@ export class EditorPage extends DocumentSurface {
       viewLink: await this.shareViewLink.inputValue(),
     }
   }
+}
+
+/** Whether the page's caret is collapsed inside `element` with no editable text after it. */
+function isCaretAtEnd(element: Element): boolean {
+  const selection = window.getSelection()
+  const anchor = selection?.anchorNode
+  if (!selection || !selection.isCollapsed || !anchor || !element.contains(anchor)) return false
+  const rest = document.createRange()
+  rest.selectNodeContents(element)
+  rest.setStart(anchor, selection.anchorOffset)
+  const after = rest.cloneContents()
+  after.querySelectorAll('[contenteditable="false"]').forEach((label) => label.remove())
+  return (after.textContent ?? '') === ''
 }
