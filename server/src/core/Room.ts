@@ -428,9 +428,8 @@ export class Room {
       }
       this.#writers.set(client, peer)
       state.writtenClients.add(client)
-      // A client id first extended by a keyed writer is that writer's from now on (R33).
       // A client id first extended by a keyed writer is that writer's from now on; one first
-      // extended by a stock writer is whoever presents it in awareness (R33).
+      // extended by a stock writer is whoever announces it in awareness once it is gone (R33).
       this.#bindings.bindIfFree(client, peer.writerKey ?? STOCK_WRITER)
       this.#released?.delete(client)
     }

@@ -20,7 +20,8 @@ export class WriterBindings {
 
   /**
    * The client ids among `clients` bound to a key other than `writerKey`; a stock writer's ids
-   * count as foreign unless `presents` says the connection announces them as its own.
+   * count as foreign unless `isSpokenFor`: a connection holds them now (the room checks that
+   * holder), or announced them as its own, or just contested their dead holder (R33, R36).
    */
   foreignTo(
     writerKey: string | null,
