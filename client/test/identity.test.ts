@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   colorForName,
+  editorIdentity,
+  generatedName,
   loadIdentity,
   normalizeName,
   resolveIdentity,
@@ -44,6 +46,20 @@ describe('identity', () => {
     expect(resolveIdentity('?name=Bob', store)?.name).toBe('Bob')
     expect(loadIdentity(store)?.name).toBe('Bob')
     expect(resolveIdentity('?name=%20', store)?.name).toBe('Bob')
+  })
+
+  it('[R58] an editor without a name gets a generated one, remembered as generated until a name is chosen', () => {
+    const store = memoryStore()
+    const first = editorIdentity('', store, () => 0)
+    expect(first).toEqual({
+      name: 'Anonymous Heron',
+      color: colorForName('Anonymous Heron'),
+      isGenerated: true,
+    })
+    expect(editorIdentity('', store, () => 0.99)).toEqual(first)
+    expect(editorIdentity('?name=Ada', store).name).toBe('Ada')
+    expect(loadIdentity(store)).toEqual({ name: 'Ada', color: colorForName('Ada') })
+    expect(generatedName(() => 0.999999)).toMatch(/^Anonymous [A-Z][a-z]+$/)
   })
 
   it('drops only the name from the search string', () => {

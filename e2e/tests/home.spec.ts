@@ -17,12 +17,15 @@ test('[R3][R16][R17] the home page creates a document, lists it, and opens links
   await expect(page).toHaveURL(EDITOR_URL)
   const docId = EDITOR_URL.exec(page.url())?.[1] ?? ''
 
-  await page.getByLabel('Display name').fill('  Carol  ')
-  await page.getByRole('button', { name: 'Join document' }).click()
+  // The document opens at once under a generated name; your own entry changes it.
   await editor.waitSynced()
   await expect(editor.transport).toHaveText('WebSocket')
   await expect(editor.saveState).toHaveText('Saved')
-  expect(await editor.presenceNames()).toEqual(['Carol'])
+  expect(await editor.presenceNames()).toEqual([expect.stringMatching(/^Anonymous [A-Z][a-z]+$/)])
+  await page.getByTestId('rename-self').click()
+  await page.getByLabel('Display name').fill('  Carol  ')
+  await page.getByRole('button', { name: 'Save name' }).click()
+  await expect.poll(() => editor.presenceNames()).toEqual(['Carol'])
 
   await home.goto()
   await home.open('not/a valid id')

@@ -31,12 +31,17 @@ export function CollaborativeEditor({ session, identity, isEditable }: Props) {
         attributes: { 'aria-label': 'Document text', 'aria-multiline': 'true', role: 'textbox' },
       },
     },
-    [session, identity],
+    // Not `identity`: a new name updates the caret (below) without a new editor and its history.
+    [session],
   )
 
   useEffect(() => {
     editor.setEditable(isEditable)
   }, [editor, isEditable])
+
+  useEffect(() => {
+    editor.commands.updateUser({ name: identity.name, color: identity.color })
+  }, [editor, identity])
 
   return <EditorContent editor={editor} className="editor-content" />
 }

@@ -6,6 +6,7 @@ import type { KeyValueStore } from '../storage.ts'
 import type { TransportName } from '../sync/index.ts'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
 import type { Identity } from './identity.ts'
+import { NameDialog } from './NameDialog.tsx'
 import { PresenceList } from './PresenceList.tsx'
 import { RefusalBanner } from './RefusalBanner.tsx'
 import { ShareDialog } from './ShareDialog.tsx'
@@ -27,6 +28,8 @@ interface Props {
   readonly store: KeyValueStore
   /** After "Reset links": the page continues on the new edit token. */
   readonly onTokenChange: (token: string) => void
+  /** A new name chosen from your own presence entry (normalized). */
+  readonly onRename: (name: string) => void
 }
 
 /** A document open for editing: header (share, presence, viewers, status) over the live editor. */
@@ -49,10 +52,12 @@ function LiveDocument({
   token,
   store,
   onTokenChange,
+  onRename,
   session,
 }: Props & { readonly session: SyncSession }) {
   const status = useProviderStatus(session.provider)
   const [isSharing, setIsSharing] = useState(false)
+  const [isRenaming, setIsRenaming] = useState(false)
   const [isResetting, setIsResetting] = useState(false)
   // Edits this browser keeps (IndexedDB) are not lost with the tab: the next page load sends them.
   useUnsavedGuard(status.save !== 'saved' && !session.isKeptLocally)
@@ -103,7 +108,7 @@ function LiveDocument({
           Share
         </button>
         <span className="header-spacer" />
-        <PresenceList awareness={session.provider.awareness} />
+        <PresenceList awareness={session.provider.awareness} onRenameSelf={() => setIsRenaming(true)} />
         <ViewerCount awareness={session.provider.awareness} />
         <StatusBadge status={status} isReadOnly={isReceiveOnly} />
       </header>
@@ -126,6 +131,15 @@ function LiveDocument({
           isEditable={refusal === null && !isReceiveOnly}
         />
       </main>
+      {isRenaming && (
+        <NameDialog
+          rename={{ current: identity.name, onCancel: () => setIsRenaming(false) }}
+          onSubmit={(name) => {
+            onRename(name)
+            setIsRenaming(false)
+          }}
+        />
+      )}
       {isSharing && (
         <ShareDialog
           docId={docId}

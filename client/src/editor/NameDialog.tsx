@@ -3,14 +3,16 @@ import { MAX_NAME_LENGTH, normalizeName } from './identity.ts'
 
 interface Props {
   readonly onSubmit: (name: string) => void
-  /** Given on the viewer page: viewers may stay anonymous, editors may not. */
+  /** Given on the viewer page: viewers may stay anonymous. */
   readonly onSkip?: () => void
+  /** Given when changing the name in use: the dialog starts with it and can be cancelled. */
+  readonly rename?: { readonly current: string; readonly onCancel: () => void }
 }
 
 /** Asked once per browser: the name others see on your caret, in the presence list or as a viewer. */
-export function NameDialog({ onSubmit, onSkip }: Props) {
+export function NameDialog({ onSubmit, onSkip, rename }: Props) {
   const isViewer = onSkip !== undefined
-  const [value, setValue] = useState('')
+  const [value, setValue] = useState(rename?.current ?? '')
   const [hasTried, setHasTried] = useState(false)
   const name = normalizeName(value)
 
@@ -30,7 +32,7 @@ export function NameDialog({ onSubmit, onSkip }: Props) {
         onSubmit={submit}
         noValidate
       >
-        <h2 id="name-dialog-title">What should others call you?</h2>
+        <h2 id="name-dialog-title">{rename ? 'Change your name' : 'What should others call you?'}</h2>
         <p className="muted">
           {isViewer
             ? 'Editors see who is watching. You can also stay anonymous.'
@@ -47,6 +49,9 @@ export function NameDialog({ onSubmit, onSkip }: Props) {
           value={value}
           aria-invalid={hasTried && name === null}
           onChange={(event) => setValue(event.target.value)}
+          // Renaming: the current name is selected, so typing replaces it; Escape cancels.
+          onFocus={rename ? (event) => event.target.select() : undefined}
+          onKeyDown={rename ? (event) => event.key === 'Escape' && rename.onCancel() : undefined}
         />
         {hasTried && name === null && (
           <p className="error" role="alert">
@@ -55,8 +60,13 @@ export function NameDialog({ onSubmit, onSkip }: Props) {
         )}
         <div className="dialog-actions">
           <button type="submit" className="button button-primary">
-            {isViewer ? 'View document' : 'Join document'}
+            {rename ? 'Save name' : isViewer ? 'View document' : 'Join document'}
           </button>
+          {rename && (
+            <button type="button" className="button" onClick={rename.onCancel}>
+              Cancel
+            </button>
+          )}
           {isViewer && (
             <button type="button" className="button" onClick={onSkip}>
               Stay anonymous

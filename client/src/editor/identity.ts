@@ -8,6 +8,8 @@ import type { KeyValueStore } from '../storage.ts'
 export interface Identity {
   readonly name: string
   readonly color: string
+  /** Made up for someone who has not chosen a name yet ("Anonymous Heron"): the page offers a change. */
+  readonly isGenerated?: boolean
 }
 
 export const MAX_NAME_LENGTH = 40
@@ -29,6 +31,45 @@ const PALETTE = [
   '#e65100',
   '#5d4037',
 ] as const
+
+/** Animals for generated names: short, distinct, and pleasant to be called. */
+const ANIMALS = [
+  'Heron',
+  'Otter',
+  'Lynx',
+  'Badger',
+  'Falcon',
+  'Marten',
+  'Ibex',
+  'Puffin',
+  'Gecko',
+  'Bison',
+  'Crane',
+  'Dingo',
+  'Ferret',
+  'Koala',
+  'Lemur',
+  'Manatee',
+  'Narwhal',
+  'Ocelot',
+  'Panda',
+  'Quokka',
+  'Raven',
+  'Salmon',
+  'Tapir',
+  'Walrus',
+  'Yak',
+  'Zebra',
+  'Beaver',
+  'Coyote',
+  'Dolphin',
+  'Egret',
+] as const
+
+/** "Anonymous Heron": a name that never stands between a person and the document. */
+export function generatedName(random: () => number = Math.random): string {
+  return `Anonymous ${ANIMALS[Math.floor(random() * ANIMALS.length)] ?? ANIMALS[0]}`
+}
 
 /** Trims and collapses whitespace; null when nothing is left or the name is too long. */
 export function normalizeName(raw: string): string | null {
@@ -55,15 +96,19 @@ export function loadIdentity(storage: KeyValueStore): Identity | null {
     return null
   }
   if (typeof parsed !== 'object' || parsed === null) return null
-  const { name: rawName, color } = parsed as Record<string, unknown>
+  const { name: rawName, color, isGenerated } = parsed as Record<string, unknown>
   const name = typeof rawName === 'string' ? normalizeName(rawName) : null
   if (name === null) return null
-  return { name, color: typeof color === 'string' && HEX_COLOR.test(color) ? color : colorForName(name) }
+  const identity = {
+    name,
+    color: typeof color === 'string' && HEX_COLOR.test(color) ? color : colorForName(name),
+  }
+  return isGenerated === true ? { ...identity, isGenerated: true } : identity
 }
 
 /** Remembers `name` (which must pass normalizeName) and returns the identity to use. */
-export function saveIdentity(storage: KeyValueStore, name: string): Identity {
-  const identity: Identity = { name, color: colorForName(name) }
+export function saveIdentity(storage: KeyValueStore, name: string, isGenerated = false): Identity {
+  const identity: Identity = { name, color: colorForName(name), ...(isGenerated ? { isGenerated } : {}) }
   storage.setItem(STORAGE_KEY, JSON.stringify(identity))
   return identity
 }
@@ -73,6 +118,11 @@ export function resolveIdentity(search: string, storage: KeyValueStore): Identit
   const fromUrl = normalizeName(new URLSearchParams(search).get(NAME_PARAM) ?? '')
   if (fromUrl !== null) return saveIdentity(storage, fromUrl)
   return loadIdentity(storage)
+}
+
+/** The identity an editor opens a document with: the one resolved, or a generated one, remembered. */
+export function editorIdentity(search: string, storage: KeyValueStore, random?: () => number): Identity {
+  return resolveIdentity(search, storage) ?? saveIdentity(storage, generatedName(random), true)
 }
 
 /** The search string without `?name=`, so a copied link does not hand your name to others. */

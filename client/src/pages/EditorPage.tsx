@@ -1,19 +1,17 @@
 import { useEffect, useMemo, useState } from 'react'
 import { DocumentView } from '../editor/DocumentView.tsx'
-import { resolveIdentity, saveIdentity } from '../editor/identity.ts'
-import { NameDialog } from '../editor/NameDialog.tsx'
+import { editorIdentity, saveIdentity } from '../editor/identity.ts'
 import { useLinkToken } from '../editor/useLinkToken.ts'
 import { transportFromSearch } from '../route.ts'
 import { browserStore } from '../storage.ts'
 import { MissingLink } from './MissingLink.tsx'
 
-/**
- * `/d/<docId>?k=<editToken>[&transport=…]`: asks for a display name once, then opens the
- * document.
- */
+/** `/d/<docId>?k=<editToken>[&transport=…]`: the document, open for editing at once. */
 export function EditorPage({ docId }: { docId: string }) {
   const store = useMemo(browserStore, [])
-  const [identity, setIdentity] = useState(() => resolveIdentity(window.location.search, store))
+  // The document opens at once: with no name chosen yet, under a generated one, changed any time
+  // from your own presence entry.
+  const [identity, setIdentity] = useState(() => editorIdentity(window.location.search, store))
   const [token, setToken] = useLinkToken(store, docId, 'edit')
   const [transport] = useState(() => transportFromSearch(window.location.search))
 
@@ -22,7 +20,6 @@ export function EditorPage({ docId }: { docId: string }) {
   }, [docId])
 
   if (token === null) return <MissingLink mode="edit" />
-  if (identity === null) return <NameDialog onSubmit={(name) => setIdentity(saveIdentity(store, name))} />
   return (
     <DocumentView
       docId={docId}
@@ -31,6 +28,7 @@ export function EditorPage({ docId }: { docId: string }) {
       transport={transport}
       store={store}
       onTokenChange={setToken}
+      onRename={(name) => setIdentity(saveIdentity(store, name))}
     />
   )
 }
