@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
+  PALETTE,
   colorForName,
+  distinctColor,
   editorIdentity,
   generatedName,
   loadIdentity,
@@ -60,6 +62,34 @@ describe('identity', () => {
     expect(editorIdentity('?name=Ada', store).name).toBe('Ada')
     expect(loadIdentity(store)).toEqual({ name: 'Ada', color: colorForName('Ada') })
     expect(generatedName(() => 0.999999)).toMatch(/^Anonymous [A-Z][a-z]+$/)
+  })
+
+  it('[R58] a colour someone with a lower client id shows is replaced by the next one nobody shows', () => {
+    const [red, pink, purple] = PALETTE
+    expect(distinctColor(red, 5, [{ clientId: 9, color: red }])).toBe(red)
+    expect(distinctColor(red, 5, [{ clientId: 1, color: red }])).toBe(pink)
+    expect(
+      distinctColor(red, 5, [
+        { clientId: 1, color: red },
+        { clientId: 2, color: pink },
+      ]),
+    ).toBe(purple)
+    // Everyone settles: each person's colour depends only on those with lower ids.
+    const ids = [4, 8, 15, 16, 23, 42]
+    const shown = new Map<number, string>()
+    for (const id of ids)
+      shown.set(
+        id,
+        distinctColor(
+          red,
+          id,
+          [...shown].map(([clientId, color]) => ({ clientId, color })),
+        ),
+      )
+    expect(new Set(shown.values()).size).toBe(ids.length)
+    // With every colour taken, one is shared rather than none shown.
+    const everyone = PALETTE.map((color, i) => ({ clientId: i, color }))
+    expect(distinctColor(red, 99, everyone)).toBe(red)
   })
 
   it('drops only the name from the search string', () => {

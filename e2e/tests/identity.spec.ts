@@ -40,3 +40,26 @@ test('[R58] an edit link opens at once under a generated name; renaming from you
   expect(await editor.presenceNames()).not.toContainEqual(expect.stringMatching(generated))
   await context.close()
 })
+
+test('[R58] two people whose names map to one colour show two colours in the room', async ({
+  createDoc,
+  newActor,
+}) => {
+  const doc = await createDoc()
+  // Both names hash to the same palette colour (colorForName).
+  const alice = await newActor('Alice')
+  const erin = await newActor('Erin')
+  await alice.open(doc.editUrl)
+  await erin.open(doc.editUrl)
+  for (const actor of [alice, erin]) {
+    await expect.poll(() => actor.editor.presenceNames()).toEqual(expect.arrayContaining(['Alice', 'Erin']))
+    const dots = actor.page.getByTestId('presence-user').locator('.presence-dot')
+    await expect
+      .poll(
+        async () =>
+          new Set(await dots.evaluateAll((all) => all.map((dot) => getComputedStyle(dot).backgroundColor)))
+            .size,
+      )
+      .toBe(2)
+  }
+})

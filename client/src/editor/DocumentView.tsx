@@ -5,9 +5,11 @@ import { writerKeyFor } from '../offline/writerKey.ts'
 import type { KeyValueStore } from '../storage.ts'
 import type { TransportName } from '../sync/index.ts'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
-import type { Identity } from './identity.ts'
+import { distinctColor, type Identity } from './identity.ts'
 import { NameDialog } from './NameDialog.tsx'
+import { readPresence } from './presence.ts'
 import { PresenceList } from './PresenceList.tsx'
+import { useAwareness } from './useAwareness.ts'
 import { RefusalBanner } from './RefusalBanner.tsx'
 import { ShareDialog } from './ShareDialog.tsx'
 import { StatusBadge } from './StatusBadge.tsx'
@@ -58,6 +60,7 @@ function LiveDocument({
   const status = useProviderStatus(session.provider)
   const [isSharing, setIsSharing] = useState(false)
   const [isRenaming, setIsRenaming] = useState(false)
+  const roomIdentity = useRoomIdentity(session, identity)
   const [isResetting, setIsResetting] = useState(false)
   // Edits this browser keeps (IndexedDB) are not lost with the tab: the next page load sends them.
   useUnsavedGuard(status.save !== 'saved' && !session.isKeptLocally)
@@ -127,7 +130,7 @@ function LiveDocument({
       <main className="editor-surface">
         <CollaborativeEditor
           session={session}
-          identity={identity}
+          identity={roomIdentity}
           isEditable={refusal === null && !isReceiveOnly}
         />
       </main>
@@ -152,4 +155,13 @@ function LiveDocument({
       )}
     </div>
   )
+}
+
+/** Your identity in this room: your colour, or another one if someone here shows it (R58). */
+function useRoomIdentity(session: SyncSession, identity: Identity): Identity {
+  const { awareness } = session.provider
+  const users = useAwareness(awareness, readPresence)
+  const others = users.filter((user) => !user.isSelf)
+  const color = distinctColor(identity.color, awareness.clientID, others)
+  return useMemo(() => ({ ...identity, color }), [identity, color])
 }

@@ -19,7 +19,7 @@ export const NAME_PARAM = 'name'
 const HEX_COLOR = /^#[0-9a-f]{6}$/i
 
 /** Saturated enough to carry white label text, distinct enough to tell two carets apart. */
-const PALETTE = [
+export const PALETTE = [
   '#d32f2f',
   '#c2185b',
   '#7b1fa2',
@@ -131,4 +131,26 @@ export function searchWithoutName(search: string): string {
   params.delete(NAME_PARAM)
   const rest = params.toString()
   return rest === '' ? '' : `?${rest}`
+}
+
+/**
+ * The colour to show in a room (R58): your own, unless someone who joined the awareness with a
+ * lower client id shows it; then the next palette colour none of them shows, while one is left.
+ * Each person yields only to lower ids, so the colours settle, and no two share one while the
+ * palette has a colour nobody shows.
+ */
+export function distinctColor(
+  own: string,
+  ownClientId: number,
+  others: ReadonlyArray<{ readonly clientId: number; readonly color: string }>,
+  palette: readonly string[] = PALETTE,
+): string {
+  const taken = new Set(others.filter((other) => other.clientId < ownClientId).map((other) => other.color))
+  if (!taken.has(own)) return own
+  const start = Math.max(palette.indexOf(own), 0)
+  for (let step = 1; step <= palette.length; step += 1) {
+    const color = palette[(start + step) % palette.length] as string
+    if (!taken.has(color)) return color
+  }
+  return own
 }
