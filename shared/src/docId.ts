@@ -11,3 +11,12 @@ export function isValidDocId(value: string): boolean {
 
 /** The Y.XmlFragment Tiptap's Collaboration extension binds to; server text export reads it. */
 export const DOC_FRAGMENT = 'default'
+
+/**
+ * The document's title: a Y.Text root beside the text, co-edited like it (SPEC R60). Empty means
+ * "Untitled"; exports, the home list and webhook payloads read it from here.
+ */
+export const DOC_TITLE = 'title'
+
+/** Longest title kept; longer input is cut at this many UTF-16 units by the editor (R60). */
+export const MAX_TITLE_LENGTH = 200

@@ -16,7 +16,7 @@ export {
 export type { Message, MessageType, PersistenceState } from './protocol.ts'
 export { CLOSE_REASONS, closeReasonByCode, isFinalReason } from './closeReasons.ts'
 export type { CloseReason, CloseReasonName } from './closeReasons.ts'
-export { DOC_FRAGMENT, MAX_DOC_ID_LENGTH, isValidDocId } from './docId.ts'
+export { DOC_FRAGMENT, DOC_TITLE, MAX_DOC_ID_LENGTH, MAX_TITLE_LENGTH, isValidDocId } from './docId.ts'
 export { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from './base64.ts'
 export { MAX_VIEWER_NAME_LENGTH, encodeAwarenessEntries, isViewerPresence } from './awareness.ts'
 export type { AwarenessEntry, ViewerPresence } from './awareness.ts'

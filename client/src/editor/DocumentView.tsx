@@ -98,9 +98,7 @@ function LiveDocument({
         <a className="brand" href="/">
           Tandem
         </a>
-        <span className="doc-id" title="Document id">
-          {docId}
-        </span>
+        {/* slot:title (R60) */}
         <button
           type="button"
           className="button button-small"
@@ -110,10 +108,12 @@ function LiveDocument({
         >
           Share
         </button>
+        {/* slot:document-actions (R61, R62) */}
         <span className="header-spacer" />
         <PresenceList awareness={session.provider.awareness} onRenameSelf={() => setIsRenaming(true)} />
         <ViewerCount awareness={session.provider.awareness} />
         <StatusBadge status={status} isReadOnly={isReceiveOnly} />
+        {/* slot:header-end (R63) */}
       </header>
       {refusal !== null && (
         <RefusalBanner
@@ -133,6 +133,7 @@ function LiveDocument({
           identity={roomIdentity}
           isEditable={refusal === null && !isReceiveOnly}
         />
+        {/* slot:beside-text (R62) */}
       </main>
       {isRenaming && (
         <NameDialog

@@ -2,7 +2,8 @@ import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { Persister } from './Persister.ts'
 import { Room, type RoomOptions } from './Room.ts'
-import type { Peer } from './types.ts'
+import type * as Y from 'yjs'
+import { SERVER_ORIGIN, type Peer } from './types.ts'
 
 /** Time the shutdown may spend compacting loaded documents' logs. */
 const SHUTDOWN_COMPACTION_MS = 3_000
@@ -221,6 +222,19 @@ export class RoomRegistry {
     } finally {
       if (room.peerCount === 0) this.#scheduleIdle(docId, room)
     }
+  }
+
+  /**
+   * Changes the document on the server's behalf (a title set from the home list, a restored
+   * version): one transaction with the server as its origin, so connected peers receive it as an
+   * edit and it is persisted like theirs. Resolves once it is durable; rejects like `read`.
+   */
+  async change(docId: string, change: (doc: Y.Doc) => void): Promise<void> {
+    const room = await this.read(docId, (room) => {
+      room.doc.transact(() => change(room.doc), SERVER_ORIGIN)
+      return room
+    })
+    await room.whenSaved()
   }
 
   /** Unloads every room after its writes are durable. */
