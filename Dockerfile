@@ -40,6 +40,11 @@ COPY shared/package.json shared/
 COPY shared/src shared/src
 COPY server/package.json server/
 COPY server/src server/src
+# The exporter renders with the editor's own schema (client/src/editor/schema.ts, SPEC R59): that
+# one module and its package manifest, linked as @tandem/client; its imports are server dependencies.
+COPY client/package.json client/
+COPY client/src/editor/schema.ts client/src/editor/
+RUN ln -s ../../client node_modules/@tandem/client
 COPY --from=build /app/client/dist client/dist
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -54,6 +54,8 @@ export function resetLinks(docId: string, editToken: string): Promise<DocumentLi
 /** A document's live state, from `GET /api/docs/:id` (R27): what the home page shows per entry. */
 export interface DocStatus {
   readonly id: string
+  /** The document's title (R60); '' while untitled. */
+  readonly title: string
   /** When the last edit was stored. */
   readonly updatedAtMs: number
   /** Stored updates so far: 0 until someone edits. */
@@ -107,8 +109,140 @@ export async function fetchDocStatus(
   return { kind: 'changed', status, etag: response.headers.get('ETag') }
 }
 
+/** Sets the title (R60) from outside the editor: `PUT /api/docs/:id/title`, edit token only. */
+export async function setDocumentTitle(docId: string, editToken: string, title: string): Promise<string> {
+  const init: RequestInit = {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${editToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ title }),
+  }
+  const body = await requestJson(`/api/docs/${encodeURIComponent(docId)}/title`, init, 200)
+  const saved = typeof body === 'object' && body !== null ? (body as { title?: unknown }).title : null
+  if (typeof saved !== 'string') throw new ApiError('the server sent an unexpected reply')
+  return saved
+}
+
+/** Deletes the document for everyone (R55): `DELETE /api/docs/:id`, edit token only. */
+export async function deleteDocument(docId: string, editToken: string): Promise<void> {
+  const response = await send(`/api/docs/${encodeURIComponent(docId)}`, {
+    ...withToken(editToken),
+    method: 'DELETE',
+  })
+  if (response.status !== 204) throw await errorFrom(response)
+}
+
+/** An export of the document (R54) as a file's bytes: `GET /api/docs/:id/content?format=`. */
+export async function fetchExport(docId: string, token: string, format: string): Promise<Blob> {
+  const path = `/api/docs/${encodeURIComponent(docId)}/content?format=${encodeURIComponent(format)}`
+  const response = await send(path, withToken(token))
+  if (response.status !== 200) throw await errorFrom(response)
+  return response.blob()
+}
+
 function withToken(token: string): RequestInit {
   return { headers: { Authorization: `Bearer ${token}` } }
+}
+
+/** One version of a document's history (R62, docs/PROTOCOL.md §3.5). */
+export interface VersionInfo {
+  readonly id: string
+  readonly createdAtMs: number
+  /** Set for a named version ("Save version…"). */
+  readonly name: string | null
+  /** Why an automatic version was taken: 'pause', 'left', 'before-restore', 'shutdown'. */
+  readonly cause: string | null
+  readonly authors: readonly string[]
+  readonly bytes: number
+}
+
+function versionsPath(docId: string, rest = ''): string {
+  return `/api/docs/${encodeURIComponent(docId)}/versions${rest}`
+}
+
+/** The document's versions, newest first; either token. */
+export async function listVersions(docId: string, token: string): Promise<VersionInfo[]> {
+  const body = await requestJson(versionsPath(docId), withToken(token), 200)
+  const versions =
+    typeof body === 'object' && body !== null ? (body as { versions?: unknown }).versions : null
+  if (!Array.isArray(versions)) throw new ApiError('the server sent an unexpected reply')
+  return versions.flatMap((value: unknown) => toVersionInfo(value) ?? [])
+}
+
+/** Saves the current state as a named version; the edit token only. */
+export async function saveVersion(docId: string, editToken: string, name: string): Promise<VersionInfo> {
+  const init: RequestInit = {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${editToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  }
+  const version = toVersionInfo(await requestJson(versionsPath(docId), init, 201))
+  if (version === null) throw new ApiError('the server sent an unexpected reply')
+  return version
+}
+
+/** A version's stored Yjs state, for a read-only view of it. */
+export async function fetchVersionState(
+  docId: string,
+  token: string,
+  versionId: string,
+): Promise<Uint8Array> {
+  const path = versionsPath(docId, `/${encodeURIComponent(versionId)}/content?format=yjs`)
+  const response = await send(path, withToken(token))
+  if (response.status !== 200) throw await errorFrom(response)
+  return new Uint8Array(await response.arrayBuffer())
+}
+
+/**
+ * Restores a version as a new change everyone sees; the server first keeps the current state as a
+ * "before restore" version, returned here (restoring it undoes this restore).
+ */
+export async function restoreVersion(
+  docId: string,
+  editToken: string,
+  versionId: string,
+): Promise<VersionInfo> {
+  const path = versionsPath(docId, `/${encodeURIComponent(versionId)}/restore`)
+  const body = await requestJson(path, { ...withToken(editToken), method: 'POST' }, 200)
+  const before = toVersionInfo(
+    typeof body === 'object' && body !== null ? (body as { before?: unknown }).before : null,
+  )
+  if (before === null) throw new ApiError('the server sent an unexpected reply')
+  return before
+}
+
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, { ...init, cache: 'no-store' })
+  } catch {
+    throw new ApiError('the server cannot be reached')
+  }
+}
+
+async function requestJson(path: string, init: RequestInit, expectedStatus: number): Promise<unknown> {
+  const response = await send(path, init)
+  if (response.status !== expectedStatus) throw await errorFrom(response)
+  return response.json().catch(() => null)
+}
+
+function toVersionInfo(value: unknown): VersionInfo | null {
+  if (typeof value !== 'object' || value === null) return null
+  const { id, createdAt, kind, name, cause, authors, bytes } = value as Record<string, unknown>
+  const createdAtMs = typeof createdAt === 'string' ? Date.parse(createdAt) : Number.NaN
+  const isValid =
+    typeof id === 'string' &&
+    Number.isFinite(createdAtMs) &&
+    ((kind === 'named' && typeof name === 'string') || (kind === 'auto' && typeof cause === 'string')) &&
+    isStringArray(authors) &&
+    isCount(bytes)
+  if (!isValid) return null
+  return {
+    id,
+    createdAtMs,
+    name: kind === 'named' ? (name as string) : null,
+    cause: kind === 'auto' ? (cause as string) : null,
+    authors,
+    bytes,
+  }
 }
 
 /** `docId`: the document asked about, which the reply may leave out; null when creating one. */
@@ -174,16 +308,25 @@ function toDocumentLinks(value: unknown, docId: string | null): DocumentLinks | 
 
 function toDocStatus(value: unknown, docId: string): DocStatus | null {
   if (typeof value !== 'object' || value === null) return null
-  const { id, updatedAt, version, viewers, editorNames, viewerNames } = value as Record<string, unknown>
+  const {
+    id,
+    title = '',
+    updatedAt,
+    version,
+    viewers,
+    editorNames,
+    viewerNames,
+  } = value as Record<string, unknown>
   const updatedAtMs = typeof updatedAt === 'string' ? Date.parse(updatedAt) : Number.NaN
   const isValid =
     id === docId &&
+    typeof title === 'string' &&
     Number.isFinite(updatedAtMs) &&
     isCount(version) &&
     isCount(viewers) &&
     isStringArray(editorNames) &&
     isStringArray(viewerNames)
-  return isValid ? { id, updatedAtMs, version, viewers, editorNames, viewerNames } : null
+  return isValid ? { id, title, updatedAtMs, version, viewers, editorNames, viewerNames } : null
 }
 
 function isCount(value: unknown): value is number {

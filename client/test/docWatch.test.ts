@@ -15,6 +15,7 @@ import {
 
 const STATUS: DocStatus = {
   id: 'doc1',
+  title: '',
   updatedAtMs: Date.parse('2025-01-02T03:04:05.000Z'),
   version: 3,
   viewers: 1,

@@ -13,15 +13,19 @@ export class DocumentSurface {
   readonly viewerCount: Locator
   /** The banner shown when the server turns the page away for good (e.g. a reset link). */
   readonly refusal: Locator
+  /** The formatting toolbar above the text (R59): editors only. */
+  readonly formatToolbar: Locator
 
   constructor(readonly page: Page) {
-    this.content = page.locator('.ProseMirror')
+    // The live text, not a version opened read-only beside it (R62).
+    this.content = page.locator('.editor-content:not(.history-version-content) .ProseMirror')
     this.connectionState = page.getByTestId('connection-state')
     this.transport = page.getByTestId('transport')
     this.statusBadge = page.getByTestId('status-badge')
     this.presenceUsers = page.getByTestId('presence-list').getByTestId('presence-user')
     this.viewerCount = page.getByTestId('viewer-count')
     this.refusal = page.getByTestId('refusal')
+    this.formatToolbar = page.getByRole('toolbar', { name: 'Formatting' })
   }
 
   async waitSynced(): Promise<void> {
@@ -65,6 +69,19 @@ export class DocumentSurface {
       copy.querySelectorAll(caretSelector).forEach((caret) => caret.remove())
       return Array.from(copy.children, (block) => block.textContent ?? '').join('\n')
     }, CARET)
+  }
+
+  /** The text of each element matching `selector` in the document, others' carets left out. */
+  async textsIn(selector: string): Promise<string[]> {
+    return this.content.evaluate(
+      (root, [elements, caretSelector]) =>
+        Array.from(root.querySelectorAll(elements), (element) => {
+          const copy = element.cloneNode(true) as Element
+          copy.querySelectorAll(caretSelector).forEach((caret) => caret.remove())
+          return copy.textContent ?? ''
+        }),
+      [selector, CARET] as const,
+    )
   }
 
   /** Names on the other people's carets shown in this page, sorted. */

@@ -14,6 +14,18 @@ export class EditorPage extends DocumentSurface {
   readonly shareDialog: Locator
   readonly shareEditLink: Locator
   readonly shareViewLink: Locator
+  /** The bubble menu over selected text (R59). */
+  readonly selectionMenu: Locator
+  /** The menu under the table the caret is in (R59). */
+  readonly tableMenu: Locator
+  readonly linkEditor: Locator
+  readonly imageDialog: Locator
+  readonly shortcutSheet: Locator
+  /** The title field in the header (R60). */
+  readonly titleField: Locator
+  /** The header's "Document" menu button and its menu (R61). */
+  readonly documentMenuButton: Locator
+  readonly documentMenu: Locator
 
   constructor(page: Page) {
     super(page)
@@ -22,12 +34,26 @@ export class EditorPage extends DocumentSurface {
     this.shareDialog = page.getByTestId('share-dialog')
     this.shareEditLink = page.getByTestId('share-edit-link')
     this.shareViewLink = page.getByTestId('share-view-link')
+    this.selectionMenu = page.getByRole('toolbar', { name: 'Selected text' })
+    this.tableMenu = page.getByRole('toolbar', { name: 'Table' })
+    this.linkEditor = page.getByTestId('link-editor')
+    this.imageDialog = page.getByTestId('image-dialog')
+    this.shortcutSheet = page.getByTestId('shortcut-sheet')
+    this.titleField = page.getByRole('textbox', { name: 'Document title' })
+    this.documentMenuButton = page.getByTestId('document-menu-button')
+    this.documentMenu = page.getByRole('menu', { name: 'Document' })
   }
 
   /** Opens an edit link as `name` (skipping the name prompt) and waits for the first sync. */
   async goto(editLink: string, name: string): Promise<void> {
     await this.page.goto(withName(editLink, name))
     await this.waitSynced()
+  }
+
+  /** Opens the "Document" menu and picks `item` (R61). */
+  async documentAction(item: string): Promise<void> {
+    await this.documentMenuButton.click()
+    await this.documentMenu.getByRole('menuitem', { name: item }).click()
   }
 
   /** Types at the caret, like a person (one key event per character). */
@@ -78,6 +104,40 @@ export class EditorPage extends DocumentSurface {
     const after = await this.sharedLinks()
     await this.closeShare()
     return after
+  }
+
+  /** A button of the formatting toolbar, by its accessible name ("Bold", "Heading 1"…). */
+  formatButton(name: string): Locator {
+    return this.formatToolbar.getByRole('button', { name, exact: true })
+  }
+
+  /**
+   * Ctrl+K (⌘K on a Mac) in the text, the address typed into the link editor and submitted.
+   * Returns with the editor still open if the address was refused.
+   */
+  async linkSelection(address: string): Promise<void> {
+    await this.page.keyboard.press('ControlOrMeta+k')
+    await expect(this.linkEditor).toBeVisible()
+    await this.linkEditor.getByLabel('Link', { exact: true }).fill(address)
+    await this.linkEditor.getByLabel('Link', { exact: true }).press('Enter')
+  }
+
+  /** Inserts an image at the caret through the toolbar's image dialog. */
+  async insertImage(address: string, description: string): Promise<void> {
+    await this.formatButton('Image').click()
+    await expect(this.imageDialog).toBeVisible()
+    await this.imageDialog.getByLabel('Image address').fill(address)
+    await this.imageDialog.getByLabel('Description (alt text)').fill(description)
+    await this.imageDialog.getByRole('button', { name: 'Insert image' }).click()
+  }
+
+  /** Selects the text of the document's `index`-th top-level block (0-based), as a person would. */
+  async selectBlock(index: number): Promise<void> {
+    await expect(async () => {
+      await this.placeCaretAtEndOfBlock(index)
+      await this.page.keyboard.press('Shift+Home')
+      expect(await this.page.evaluate(() => String(window.getSelection()).trim())).not.toBe('')
+    }).toPass({ timeout: 10_000 })
   }
 
   private async sharedLinks(): Promise<SharedLinks> {

@@ -10,12 +10,32 @@ export class DocEntry {
   readonly updated: Locator
   /** Why the entry could not be refreshed; absent while refreshes succeed. */
   readonly error: Locator
+  /** The title as the list shows it ("Untitled" when blank), a link that opens the document. */
+  readonly title: Locator
 
   constructor(readonly root: Locator) {
     this.editors = root.getByTestId('doc-editors')
     this.viewers = root.getByTestId('doc-viewers')
     this.updated = root.getByTestId('doc-updated')
     this.error = root.getByTestId('doc-error')
+    this.title = root.getByTestId('recent-doc-title')
+  }
+
+  /** Renames the document inline (R61): the new title is saved on the server. */
+  async rename(title: string): Promise<void> {
+    await this.root.getByRole('button', { name: /^Rename / }).click()
+    await this.root.getByLabel('New title').fill(title)
+    await this.root.getByRole('button', { name: 'Save' }).click()
+  }
+
+  async removeFromList(): Promise<void> {
+    await this.root.getByRole('button', { name: / from this list$/ }).click()
+  }
+
+  /** Deletes the document for everyone, confirming in the dialog (R61). */
+  async delete(): Promise<void> {
+    await this.root.getByRole('button', { name: /^Delete / }).click()
+    await this.root.page().getByTestId('delete-dialog').getByRole('button', { name: 'Delete' }).click()
   }
 }
 
@@ -26,6 +46,9 @@ export class HomePage {
   readonly openButton: Locator
   readonly openError: Locator
   readonly recentDocs: Locator
+  readonly search: Locator
+  /** Polite word about the list: a document removed, deleted, or gone (R61). */
+  readonly notice: Locator
 
   constructor(readonly page: Page) {
     this.newDocumentButton = page.getByRole('button', { name: 'New document' })
@@ -33,6 +56,8 @@ export class HomePage {
     this.openButton = page.getByRole('button', { name: 'Open', exact: true })
     this.openError = page.locator('#open-doc-error')
     this.recentDocs = page.getByTestId('recent-docs').getByTestId('doc-entry')
+    this.search = page.getByRole('searchbox', { name: 'Search your documents' })
+    this.notice = page.getByTestId('recent-notice')
   }
 
   async goto(): Promise<void> {
@@ -47,6 +72,13 @@ export class HomePage {
   /** The entry for `docId` in "Your documents" (the documents this browser has opened). */
   recentDoc(docId: string): Locator {
     return this.page.locator(`[data-testid="doc-entry"][data-doc-id="${docId}"]`)
+  }
+
+  /** The ids of the listed documents, top to bottom. */
+  async listedIds(): Promise<string[]> {
+    return this.recentDocs.evaluateAll((entries) =>
+      entries.map((entry) => entry.getAttribute('data-doc-id') ?? ''),
+    )
   }
 
   /** The same entry, with its live-state parts. */

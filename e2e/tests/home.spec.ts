@@ -39,6 +39,8 @@ test('[R3][R16][R17] the home page creates a document, lists it, and opens links
 
   const entry = home.recentDoc(docId)
   await expect(entry).toBeVisible()
+  // Nobody gave it a title (R60).
+  await expect(home.docEntry(docId).title).toContainText('Untitled')
   await expect(entry.getByTestId('recent-doc-edit-link')).toHaveAttribute('href', /^\/d\/[^?]+\?k=/)
   await expect(entry.getByTestId('recent-doc-view-link')).toHaveAttribute('href', /^\/v\/[^?]+\?k=/)
   const viewPath = (await entry.getByTestId('recent-doc-view-link').getAttribute('href')) ?? ''

@@ -4,7 +4,7 @@ const ALICE_TEXT = 'Hello, whoever is watching.'
 const VIEWER_ATTEMPT = 'typed by the viewer'
 const MORE_TEXT = ' Still here.'
 
-test("[R20][R21] a viewer sees the editor's text and caret name live, cannot type, and editors see 1 viewing", async ({
+test("[R20][R21][R63] a viewer sees the editor's text and caret name live, cannot type, and editors see 1 viewing", async ({
   createDoc,
   serverText,
   newActor,
@@ -24,12 +24,12 @@ test("[R20][R21] a viewer sees the editor's text and caret name live, cannot typ
   // Viewers are counted, not listed as editors.
   expect(await alice.editor.presenceNames()).toEqual(['Alice'])
 
-  // A viewer may stay anonymous, and leaving takes them off the count.
-  const anonymous = await newActor('Anonymous')
-  await anonymous.viewer.goto(doc.viewUrl, null)
+  // A view link opens at once, with no name asked, under a generated one; leaving takes them off the count.
+  const newcomer = await newActor('Newcomer')
+  await newcomer.viewer.goto(doc.viewUrl, null)
   await expect(alice.editor.viewerCount).toHaveText('2 viewing')
-  await expect(alice.editor.viewerCount).toHaveAttribute('title', 'Viewing: Victor, Anonymous')
-  await anonymous.close()
+  await expect(alice.editor.viewerCount).toHaveAttribute('title', /^Viewing: Anonymous [A-Z][a-z]+, Victor$/)
+  await newcomer.close()
   await expect(alice.editor.viewerCount).toHaveText('1 viewing')
 
   await alice.editor.placeCaretAtEnd()
@@ -51,6 +51,37 @@ test("[R20][R21] a viewer sees the editor's text and caret name live, cannot typ
   await expect.poll(() => victor.viewer.text()).toBe(expected)
   await expect.poll(() => alice.editor.text()).toBe(expected)
   await alice.editor.waitSaved()
+})
+
+test('[R58][R63] a view link opens at once under a generated name, changed from your own chip; editors see the new name', async ({
+  createDoc,
+  newActor,
+}) => {
+  const doc = await createDoc()
+  const alice = await newActor('Alice')
+  await alice.open(doc.editUrl)
+  const visitor = await newActor('Visitor')
+  await visitor.viewer.goto(doc.viewUrl, null)
+  await expect(alice.editor.viewerCount).toHaveAttribute('title', /^Viewing: Anonymous [A-Z][a-z]+$/)
+
+  const chip = visitor.page.getByTestId('rename-self')
+  await expect(chip).toHaveAccessibleName(/^Anonymous [A-Z][a-z]+ \(you\): change your name$/)
+  await chip.click()
+  const dialog = visitor.page.getByTestId('name-dialog')
+  await expect(dialog).toBeVisible()
+  await expect(dialog.getByLabel('Display name')).toBeFocused()
+  await dialog.getByLabel('Display name').fill('Vera')
+  await dialog.getByRole('button', { name: 'Save name' }).click()
+  await expect(dialog).toBeHidden()
+
+  await expect(alice.editor.viewerCount).toHaveAttribute('title', 'Viewing: Vera')
+  await expect(alice.editor.viewerCount).toHaveText('1 viewing')
+  await visitor.viewer.waitSynced()
+  await expect(visitor.page.getByTestId('rename-self')).toHaveAccessibleName('Vera (you): change your name')
+  // Remembered: the next visit uses it.
+  await visitor.page.reload()
+  await visitor.viewer.waitSynced()
+  await expect(alice.editor.viewerCount).toHaveAttribute('title', 'Viewing: Vera')
 })
 
 test('[R19] resetting links disconnects the viewer and the old view link stops working', async ({
@@ -75,6 +106,10 @@ test('[R19] resetting links disconnects the viewer and the old view link stops w
   expect(links.viewLink).not.toContain(doc.viewToken)
 
   await victor.viewer.waitRefused()
+  // Plain words, no codes (R63).
+  await expect(victor.viewer.refusal).toContainText(
+    'The links to this document were reset; ask the owner for a new one.',
+  )
   await expect(alice.editor.viewerCount).toBeHidden()
 
   // The old view link is refused from now on, in a fresh browser too.

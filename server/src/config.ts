@@ -31,6 +31,7 @@ const envSchema = z.object({
     .default(16 * 1024 * 1024),
   ROOM_IDLE_MS: z.coerce.number().int().min(0).default(30_000),
   COMPACT_AFTER_ENTRIES: z.coerce.number().int().min(2).default(500),
+  VERSION_PAUSE_MS: z.coerce.number().int().min(50).default(30_000),
   LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15_000),
   SSE_RETRY_MS: z.coerce.number().int().min(100).default(2_000),
@@ -92,6 +93,8 @@ export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   MAX_QUEUED_BYTES: 'outbound bytes queued for one client before it is closed as too slow (4408)',
   ROOM_IDLE_MS: 'how long a document with no clients stays in memory after its last write is saved',
   COMPACT_AFTER_ENTRIES: 'merge a document’s update log into one entry after this many appends',
+  VERSION_PAUSE_MS:
+    'an automatic version of a changed document is taken after this long without an edit (and when its last editor leaves)',
   LINK_SECRET:
     'secret that signs share links (≥ 32 chars); default: generated once into `DATA_DIR/link-secret`',
   SSE_HEARTBEAT_MS: 'interval of heartbeat comments on event streams (keep under proxy idle timeouts)',
@@ -136,6 +139,8 @@ export interface Config {
   readonly maxQueuedBytes: number
   readonly roomIdleMs: number
   readonly compactAfterEntries: number
+  /** Pause in editing after which a changed document gets an automatic version (SPEC R62). */
+  readonly versionPauseMs: number
   readonly logLevel: LogLevel
   /** The admin listener for `/metrics`, or null for none (SPEC R51). */
   readonly metricsPort: number | null
@@ -197,6 +202,7 @@ export function parseConfig(given: Record<string, string | undefined>): Config {
     maxQueuedBytes: e.MAX_QUEUED_BYTES,
     roomIdleMs: e.ROOM_IDLE_MS,
     compactAfterEntries: e.COMPACT_AFTER_ENTRIES,
+    versionPauseMs: e.VERSION_PAUSE_MS,
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT ?? null,
     linkSecret: e.LINK_SECRET ?? null,

@@ -9,7 +9,9 @@ import { loadLinkSecret } from './auth/secret.ts'
 import type { Config } from './config.ts'
 import { DocumentEvents } from './core/events.ts'
 import { Persister } from './core/Persister.ts'
-import { RoomRegistry } from './core/RoomRegistry.ts'
+import { documentTitle } from './core/documentTitle.ts'
+import { RoomRegistry, RoomUnavailableError } from './core/RoomRegistry.ts'
+import { VersionRecorder } from './core/VersionRecorder.ts'
 import type { DocumentExporter } from './export/DocumentExporter.ts'
 import { registerApi } from './http/api.ts'
 import { registerErrorHandler, sendReason } from './http/errors.ts'
@@ -17,10 +19,15 @@ import { isHealthCheck, registerHealth } from './http/health.ts'
 import { ConnectionBudget, createAdmit, isOriginAllowed } from './http/limits.ts'
 import { guardSockets } from './http/socketGuard.ts'
 import { registerStaticClient } from './http/staticClient.ts'
+import { createAuthorize } from './http/docAccess.ts'
+import { registerVersionRoutes } from './http/versions.ts'
 import type { DocStore } from './persistence/DocStore.ts'
 import { Metrics } from './observability/metrics.ts'
 import { startMetricsServer, type MetricsServer } from './observability/metricsServer.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
+import { LevelVersionStore } from './persistence/LevelVersionStore.ts'
+import { MemoryVersionStore } from './persistence/MemoryVersionStore.ts'
+import type { VersionStore } from './persistence/VersionStore.ts'
 import { ConnectionGate } from './transports/gate.ts'
 import { createLongPollTransport } from './transports/longPoll.ts'
 import { createSseTransport } from './transports/sse.ts'
@@ -124,10 +131,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onBatch: (batch) => metrics.persisted(batch),
   })
   const events = new DocumentEvents()
+  // Version history (SPEC R62) in the documents' LevelDB; a store passed in by a test keeps it in
+  // memory.
+  const versions: VersionStore =
+    store instanceof LevelStore
+      ? new LevelVersionStore(store.binarySublevel('versions'), { syncWrites: config.syncWrites })
+      : new MemoryVersionStore()
+  const recorder = new VersionRecorder(versions, {
+    pauseMs: config.versionPauseMs,
+    stateOf: (docId) => registry.read(docId, (room) => room.fullState()),
+    // A document deleted or shutting down meanwhile has no version to take: not worth a line.
+    onError: (docId, error) => {
+      if (!(error instanceof RoomUnavailableError))
+        app.log.error({ docId, err: error }, 'automatic version failed; will retry')
+    },
+  })
+  events.on((event) => {
+    if (event.type === 'document.persisted') recorder.changed(event.docId, event.contributors)
+  })
   const registry = new RoomRegistry(store, persister, {
     roomIdleMs: config.roomIdleMs,
     maxPendingBytes: config.maxMessageBytes,
     onLoadError: (docId, error) => app.log.error({ docId, err: error }, 'document failed to load'),
+    // A deleted document's versions go with it (R55, R62), before the document itself.
+    beforeDelete: async (docId) => {
+      await recorder.forget(docId)
+      await versions.deleteAll(docId)
+    },
     roomOptions: (docId) => ({
       // One line per rejection (SPEC R52): who and why, never what they sent.
       onReject: (peer, reason, detail) => {
@@ -153,6 +183,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
       onPersisted: (contributors) =>
         events.emit({ type: 'document.persisted', docId, contributors, at: Date.now() }),
+      onEditorsGone: () => recorder.editorsGone(docId),
     }),
   })
   const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
@@ -166,6 +197,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           db: store.sublevel('webhooks'),
           events,
           getMeta: (docId) => openDocStore.getMeta(docId),
+          // A title only from a loaded document: a webhook never loads one to name it (R60).
+          getTitle: (docId) => {
+            const room = registry.peek(docId)
+            return Promise.resolve(room ? documentTitle(room.doc) : null)
+          },
           checkAccess: (docId, token) => access.check(docId, token),
           config: {
             adminApiKey: config.adminApiKey,
@@ -223,6 +259,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // Loaded on the first export, not at startup: it is most of the server's baseline memory (R29).
   let exporter: Promise<DocumentExporter> | null = null
+  // A failed import is not kept: the next export tries again rather than failing forever.
+  const loadExporter = (): Promise<DocumentExporter> =>
+    (exporter ??= import('./export/DocumentExporter.ts')
+      .then((module) => new module.DocumentExporter())
+      .catch((error: unknown) => {
+        exporter = null
+        throw error
+      }))
   const openStoreForHealth = store
   registerHealth(app, () => ({ isShuttingDown, store: openStoreForHealth.state }))
   registerApi(app, {
@@ -231,15 +275,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     access,
     sse,
     events,
-    // A failed import is not kept: the next export tries again rather than failing forever.
-    exporter: () =>
-      (exporter ??= import('./export/DocumentExporter.ts')
-        .then((module) => new module.DocumentExporter())
-        .catch((error: unknown) => {
-          exporter = null
-          throw error
-        })),
+    exporter: loadExporter,
     adminApiKey: config.adminApiKey,
+  })
+  registerVersionRoutes(app, {
+    versions,
+    recorder,
+    registry,
+    authorize: createAuthorize({ store, access, adminApiKey: config.adminApiKey }),
+    exporter: loadExporter,
   })
   webhooks?.register(app)
   longPoll.register(app)
@@ -286,6 +330,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         longPoll.close(CLOSE_REASONS.serverShutdown)
         sse.close(CLOSE_REASONS.serverShutdown)
         websocket.close(CLOSE_REASONS.serverShutdown)
+        // Changed documents get their version while their rooms are still loaded (R62).
+        await recorder.close()
         await registry.close()
         await app.close()
         persister.close()

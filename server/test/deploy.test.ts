@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ENV_DOCS, parseConfig } from '../src/config.ts'
@@ -128,6 +128,27 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('npm run build -w @tandem/client')
     expect(dockerfile).toMatch(/npm ci --omit=dev/)
     expect(dockerfile).toMatch(/COPY --from=\w+ \/app\/client\/dist/)
+  })
+
+  it('[R50] the runtime stage holds every client module the server imports at run time', () => {
+    const runtime = instructions.slice(instructions.findLastIndex((line) => line.startsWith('FROM ')))
+    const exportsMap = (JSON.parse(read('client/package.json')) as { exports: Record<string, string> })
+      .exports
+    const imported = new Set(
+      readdirSync(new URL('server/src/', root), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts'))
+        .flatMap((file) => [...read(`server/src/${file}`).matchAll(/from '@tandem\/client(\/[\w-]+)'/g)])
+        .map((match) => match[1] ?? ''),
+    )
+    expect(imported.size).toBeGreaterThan(0)
+    for (const subpath of imported) {
+      const file = exportsMap[`.${subpath}`]?.replace(/^\.\//, 'client/')
+      expect(file, subpath).toBeDefined()
+      expect(runtime.some((line) => line.startsWith('COPY ') && line.includes(` ${file}`))).toBe(true)
+    }
+    expect(runtime.some((line) => line.startsWith('COPY ') && line.includes('client/package.json'))).toBe(
+      true,
+    )
   })
 
   it('[R50] runs as a non-root user, data on a volume, with a healthcheck that needs no curl', () => {

@@ -39,7 +39,11 @@ export class ExportScanner {
     const hazards: string[] = []
     for (const element of document.querySelectorAll('*')) {
       const name = element.tagName.toLowerCase()
-      if (ACTIVE_ELEMENTS.has(name)) hazards.push(`<${name}>`)
+      // The page's own `<meta charset="utf-8">` (R60) only names the encoding; any other meta
+      // (`http-equiv` refresh, say) counts.
+      const isCharsetOnly =
+        name === 'meta' && element.attributes.length === 1 && element.hasAttribute('charset')
+      if (ACTIVE_ELEMENTS.has(name) && !isCharsetOnly) hazards.push(`<${name}>`)
       for (const attribute of element.attributes) {
         const attributeName = attribute.name.toLowerCase()
         const value = attribute.value ?? ''

@@ -1,10 +1,13 @@
 import { useCallback, useMemo, useState } from 'react'
 import { resetLinks, type DocumentLinks } from '../api.ts'
-import { rememberDoc, tokenFor } from '../links.ts'
+import { forgetDoc, noteDeleted, rememberDoc, tokenFor } from '../links.ts'
 import { writerKeyFor } from '../offline/writerKey.ts'
 import type { KeyValueStore } from '../storage.ts'
 import type { TransportName } from '../sync/index.ts'
+import { ThemeToggle } from '../ui/ThemeToggle.tsx'
 import { CollaborativeEditor } from './CollaborativeEditor.tsx'
+import { HistoryButton } from './history/HistoryButton.tsx'
+import { HistoryPanel } from './history/HistoryPanel.tsx'
 import { distinctColor, type Identity } from './identity.ts'
 import { NameDialog } from './NameDialog.tsx'
 import { readPresence } from './presence.ts'
@@ -19,6 +22,9 @@ import { useSyncSession, type SyncSession } from './useSyncSession.ts'
 import { useUnsavedGuard } from './useUnsavedGuard.ts'
 import { ViewerCount } from './ViewerCount.tsx'
 import { wayOutOf } from './wayOut.ts'
+import { DocumentMenu } from './DocumentMenu.tsx'
+import { useDocumentTitle, useTabTitle } from './title.ts'
+import { TitleField } from './TitleField.tsx'
 
 interface Props {
   readonly docId: string
@@ -59,6 +65,7 @@ function LiveDocument({
 }: Props & { readonly session: SyncSession }) {
   const status = useProviderStatus(session.provider)
   const [isSharing, setIsSharing] = useState(false)
+  const [isHistoryOpen, setIsHistoryOpen] = useState(false)
   const [isRenaming, setIsRenaming] = useState(false)
   const roomIdentity = useRoomIdentity(session, identity)
   const [isResetting, setIsResetting] = useState(false)
@@ -73,6 +80,8 @@ function LiveDocument({
   // `?transport=sse` on an edit link: the event stream only receives, so typing would change this
   // tab alone and never be saved. The page watches instead, like a view link.
   const isReceiveOnly = status.transport === 'sse'
+  const title = useDocumentTitle(session.doc)
+  useTabTitle(title)
 
   const onLinksLoaded = useCallback(
     (links: DocumentLinks) =>
@@ -98,7 +107,7 @@ function LiveDocument({
         <a className="brand" href="/">
           Tandem
         </a>
-        {/* slot:title (R60) */}
+        <TitleField doc={session.doc} isEditable={refusal === null && !isReceiveOnly} />
         <button
           type="button"
           className="button button-small"
@@ -108,12 +117,26 @@ function LiveDocument({
         >
           Share
         </button>
+        <DocumentMenu
+          docId={docId}
+          token={session.token}
+          title={title}
+          onResetLinks={() => setIsSharing(true)}
+          onLinksLoaded={onLinksLoaded}
+          onDeleted={() => {
+            // Gone for everyone: off this browser's list too, and back to it (R61).
+            forgetDoc(store, docId)
+            noteDeleted(store, title)
+            window.location.assign('/')
+          }}
+        />
         {/* slot:document-actions (R61, R62) */}
+        <HistoryButton isOpen={isHistoryOpen} onToggle={() => setIsHistoryOpen((isOpen) => !isOpen)} />
         <span className="header-spacer" />
         <PresenceList awareness={session.provider.awareness} onRenameSelf={() => setIsRenaming(true)} />
         <ViewerCount awareness={session.provider.awareness} />
         <StatusBadge status={status} isReadOnly={isReceiveOnly} />
-        {/* slot:header-end (R63) */}
+        <ThemeToggle />
       </header>
       {refusal !== null && (
         <RefusalBanner
@@ -133,11 +156,20 @@ function LiveDocument({
           identity={roomIdentity}
           isEditable={refusal === null && !isReceiveOnly}
         />
-        {/* slot:beside-text (R62) */}
+        {isHistoryOpen && (
+          <HistoryPanel
+            docId={docId}
+            token={session.token}
+            canEdit={refusal === null && !isReceiveOnly}
+            onClose={() => setIsHistoryOpen(false)}
+          />
+        )}
       </main>
       {isRenaming && (
         <NameDialog
-          rename={{ current: identity.name, onCancel: () => setIsRenaming(false) }}
+          current={identity.name}
+          audience="editor"
+          onCancel={() => setIsRenaming(false)}
           onSubmit={(name) => {
             onRename(name)
             setIsRenaming(false)

@@ -1,18 +1,20 @@
-import { useState, type FormEvent } from 'react'
+import { useId, useState, type FormEvent } from 'react'
+import { Dialog } from '../ui/Dialog.tsx'
 import { MAX_NAME_LENGTH, normalizeName } from './identity.ts'
 
 interface Props {
+  /** The name in use: the field starts with it, selected, so typing replaces it. */
+  readonly current: string
+  /** Who sees the name: editors see it on carets and in the list; viewers' names reach editors. */
+  readonly audience: 'editor' | 'viewer'
   readonly onSubmit: (name: string) => void
-  /** Given on the viewer page: viewers may stay anonymous. */
-  readonly onSkip?: () => void
-  /** Given when changing the name in use: the dialog starts with it and can be cancelled. */
-  readonly rename?: { readonly current: string; readonly onCancel: () => void }
+  readonly onCancel: () => void
 }
 
-/** Asked once per browser: the name others see on your caret, in the presence list or as a viewer. */
-export function NameDialog({ onSubmit, onSkip, rename }: Props) {
-  const isViewer = onSkip !== undefined
-  const [value, setValue] = useState(rename?.current ?? '')
+/** "Change your name", opened from your own presence entry (SPEC R58, R63). Never blocks the page. */
+export function NameDialog({ current, audience, onSubmit, onCancel }: Props) {
+  const id = useId()
+  const [value, setValue] = useState(current)
   const [hasTried, setHasTried] = useState(false)
   const name = normalizeName(value)
 
@@ -23,57 +25,42 @@ export function NameDialog({ onSubmit, onSkip, rename }: Props) {
   }
 
   return (
-    <div className="dialog-backdrop">
-      <form
-        className="dialog card"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="name-dialog-title"
-        onSubmit={submit}
-        noValidate
-      >
-        <h2 id="name-dialog-title">{rename ? 'Change your name' : 'What should others call you?'}</h2>
+    <Dialog labelledBy={`${id}-title`} onClose={onCancel} testId="name-dialog">
+      <form className="dialog-form" onSubmit={submit} noValidate>
+        <h2 id={`${id}-title`}>Change your name</h2>
         <p className="muted">
-          {isViewer
-            ? 'Editors see who is watching. You can also stay anonymous.'
-            : 'Your name appears next to your cursor.'}{' '}
+          {audience === 'editor'
+            ? 'Others see it next to your cursor and in the list of people here.'
+            : 'Editors see it in the list of people viewing.'}{' '}
           It is remembered on this device.
         </p>
         <label htmlFor="display-name">Display name</label>
+        {/* No autoFocus: showModal() focuses the first field, and Dialog must see the opener focused. */}
         <input
           id="display-name"
           name="displayName"
-          autoFocus
           autoComplete="nickname"
           maxLength={MAX_NAME_LENGTH}
           value={value}
           aria-invalid={hasTried && name === null}
+          aria-describedby={hasTried && name === null ? `${id}-error` : undefined}
           onChange={(event) => setValue(event.target.value)}
-          // Renaming: the current name is selected, so typing replaces it; Escape cancels.
-          onFocus={rename ? (event) => event.target.select() : undefined}
-          onKeyDown={rename ? (event) => event.key === 'Escape' && rename.onCancel() : undefined}
+          onFocus={(event) => event.target.select()}
         />
         {hasTried && name === null && (
-          <p className="error" role="alert">
+          <p className="error" id={`${id}-error`} role="alert">
             Enter a name of 1–{MAX_NAME_LENGTH} characters.
           </p>
         )}
         <div className="dialog-actions">
           <button type="submit" className="button button-primary">
-            {rename ? 'Save name' : isViewer ? 'View document' : 'Join document'}
+            Save name
           </button>
-          {rename && (
-            <button type="button" className="button" onClick={rename.onCancel}>
-              Cancel
-            </button>
-          )}
-          {isViewer && (
-            <button type="button" className="button" onClick={onSkip}>
-              Stay anonymous
-            </button>
-          )}
+          <button type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
         </div>
       </form>
-    </div>
+    </Dialog>
   )
 }

@@ -1,6 +1,7 @@
-import { useEffect, useState, type KeyboardEvent } from 'react'
+import { useEffect, useState } from 'react'
 import { fetchLinks, type DocumentLinks } from '../api.ts'
 import type { SaveState } from '../sync/index.ts'
+import { Dialog } from '../ui/Dialog.tsx'
 import { CopyButton } from './CopyButton.tsx'
 
 interface Props {
@@ -24,7 +25,7 @@ type DialogState =
   | { readonly kind: 'resetting'; readonly links: DocumentLinks }
   | { readonly kind: 'resetFailed'; readonly links: DocumentLinks; readonly message: string }
 
-/** "Share": the document's edit and view links, and the way to revoke both (SPEC R19). */
+/** "Share": the document's edit and view links, and the way to revoke both (SPEC R19), in a modal (R63). */
 export function ShareDialog({ docId, token, save, onLoaded, onReset, onClose }: Props) {
   const [state, setState] = useState<DialogState>({ kind: 'loading' })
   // The links are fetched once per opening; a reset from here brings its own new links.
@@ -55,29 +56,16 @@ export function ShareDialog({ docId, token, save, onLoaded, onReset, onClose }: 
     }
   }
 
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
-    if (event.key === 'Escape') onClose()
-  }
-
   return (
-    <div className="dialog-backdrop" onClick={(event) => event.target === event.currentTarget && onClose()}>
-      <div
-        className="dialog card share-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="share-dialog-title"
-        data-testid="share-dialog"
-        onKeyDown={onKeyDown}
-      >
-        <h2 id="share-dialog-title">Share this document</h2>
-        <ShareBody state={state} save={save} setState={setState} reset={reset} />
-        <div className="dialog-actions">
-          <button type="button" className="button" autoFocus onClick={onClose}>
-            Close
-          </button>
-        </div>
+    <Dialog labelledBy="share-dialog-title" onClose={onClose} className="share-dialog" testId="share-dialog">
+      <h2 id="share-dialog-title">Share this document</h2>
+      <ShareBody state={state} save={save} setState={setState} reset={reset} />
+      <div className="dialog-actions">
+        <button type="button" className="button" onClick={onClose}>
+          Close
+        </button>
       </div>
-    </div>
+    </Dialog>
   )
 }
 

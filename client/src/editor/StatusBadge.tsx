@@ -1,12 +1,15 @@
-import { useId } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { ProviderStatus } from '../sync/index.ts'
+import { Popover } from '../ui/Popover.tsx'
 import {
   READ_ONLY_LABEL,
+  announcement,
   connectionDetails,
-  connectionLabel,
-  countdownLabel,
   retryWaitOf,
   saveLabel,
+  statusHeadline,
+  statusPhase,
+  type StatusPhase,
 } from './statusText.ts'
 import { useCountdown } from './useCountdown.ts'
 
@@ -17,49 +20,64 @@ interface Props {
 }
 
 /**
- * The connection and save state in a few words, "Retry now" while waiting to reconnect, and the
- * technical details (transport, last problem, next attempt) in a popover and the tooltip.
+ * The page's state in plain words (SPEC R63), "Retry now" while waiting to reconnect, and the
+ * technical side (transport, last problem, next attempt) in a popover behind the words. Screen
+ * readers hear the changes that matter from one polite live region, not each Saving/Saved flip.
  */
 export function StatusBadge({ status, isReadOnly = false }: Props) {
   const { connection } = status
   const wait = retryWaitOf(connection)
   const secondsLeft = useCountdown(wait) ?? 0
-  const save = saveLabel(status.save)
+  const headline = statusHeadline(status, isReadOnly)
   const details = connectionDetails(status, secondsLeft)
-  const countdown = countdownLabel(connection, secondsLeft)
-  const detailsId = useId()
+  const spoken = useAnnouncement(statusPhase(status, isReadOnly), isReadOnly)
   return (
     <div
-      className="status-badge"
+      className={`status-badge status-tone-${headline.tone}`}
       data-testid="status-badge"
       data-synced={status.isSynced}
-      title={details.map(({ label, value }) => `${label}: ${value}`).join('\n')}
     >
-      <span className="status-text" role="status" aria-live="polite">
-        <span
-          className={`status-connection status-connection-${connection.kind}`}
-          data-testid="connection-state"
-          data-state={connection.kind}
-        >
-          {connectionLabel(connection, isReadOnly)}
-        </span>{' '}
-        {isReadOnly ? (
-          <span className="status-read-only" data-testid="read-only">
-            {READ_ONLY_LABEL}
-          </span>
-        ) : (
-          <span className={`status-save status-save-${status.save}`}>
-            <span data-testid="save-state">{save.short}</span>
-            {save.detail !== null && <span className="status-save-detail"> — {save.detail}</span>}
-          </span>
-        )}
-      </span>
-      {countdown !== null && (
-        // Ticks every second: kept out of the live region so screen readers are not told each tick.
-        <span className="status-countdown" data-testid="retry-countdown" aria-hidden="true">
-          {countdown}
-        </span>
-      )}
+      <Popover
+        buttonClassName="status-button"
+        buttonTestId="status-details-button"
+        button={
+          <>
+            <span className="status-dot" aria-hidden="true" />
+            <span
+              className="status-label"
+              data-testid="connection-state"
+              data-state={connection.kind}
+              title={headline.text}
+            >
+              {headline.text === READ_ONLY_LABEL ? (
+                <span data-testid="read-only">{READ_ONLY_LABEL}</span>
+              ) : (
+                headline.text
+              )}
+            </span>
+            <span className="visually-hidden">, connection details</span>
+          </>
+        }
+        panelLabel="Connection details"
+        panelClassName="status-details"
+        panelTestId="status-details"
+      >
+        <p className="popover-title">Connection details</p>
+        <dl>
+          {details.map(({ label, value }) => (
+            <div key={label}>
+              <dt>{label}</dt>
+              <dd data-testid={label === 'Transport' ? 'transport' : undefined}>{value}</dd>
+            </div>
+          ))}
+          {!isReadOnly && (
+            <div>
+              <dt>Changes</dt>
+              <dd data-testid="save-state">{saveLabel(status.save)}</dd>
+            </div>
+          )}
+        </dl>
+      </Popover>
       {wait !== null && (
         <button
           type="button"
@@ -70,24 +88,21 @@ export function StatusBadge({ status, isReadOnly = false }: Props) {
           Retry now
         </button>
       )}
-      <button
-        type="button"
-        className="button button-small status-details-button"
-        popoverTarget={detailsId}
-        aria-label="Connection details"
-      >
-        Details
-      </button>
-      <div id={detailsId} className="status-details" popover="auto" data-testid="status-details">
-        <dl>
-          {details.map(({ label, value }) => (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd data-testid={label === 'Transport' ? 'transport' : undefined}>{value}</dd>
-            </div>
-          ))}
-        </dl>
-      </div>
+      <span className="visually-hidden" role="status" data-testid="status-announcement">
+        {spoken}
+      </span>
     </div>
   )
+}
+
+/** The live region's text: the last change of phase worth saying (statusText.announcement). */
+function useAnnouncement(phase: StatusPhase, isReadOnly: boolean): string {
+  const previous = useRef<StatusPhase | null>(null)
+  const [text, setText] = useState('')
+  useEffect(() => {
+    const said = announcement(previous.current, phase, isReadOnly)
+    previous.current = phase
+    if (said !== null) setText(said)
+  }, [phase, isReadOnly])
+  return text
 }

@@ -28,7 +28,7 @@ export const PALETTE = [
   '#0277bd',
   '#00796b',
   '#2e7d32',
-  '#e65100',
+  '#b45309',
   '#5d4037',
 ] as const
 

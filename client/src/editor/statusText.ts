@@ -1,9 +1,10 @@
 import type { ConnectionState, ProviderStatus, RetryWait, SaveState, TransportName } from '../sync/index.ts'
 
 /**
- * What the status badge says. Pure, so every state's wording is checked by a unit test. The main
- * text says what it means for the person (are my edits safe, can I do something); the transport
- * and the technical reason go to the details (connectionDetails).
+ * What the status badge says (SPEC R63). Pure, so every state's wording is checked by a unit test.
+ * The headline says what the state means for the person, in the words of R63 ("Saved",
+ * "Saving…", "Offline — changes kept on this device", "Reconnecting…", "Read only"); the transport
+ * and the technical reason go to the details (statusDetails).
  */
 
 const TRANSPORT_LABELS: Record<TransportName, string> = {
@@ -19,23 +20,58 @@ export function transportLabel(transport: TransportName): string {
 
 /** Said where an editor's badge says Saved/Saving…: a view link has nothing to save. */
 export const READ_ONLY_LABEL = 'Read only'
+export const OFFLINE_LABEL = 'Offline — changes kept on this device'
 
-/** `isReadOnly`: a view link, which has no changes to keep. */
-export function connectionLabel(connection: ConnectionState, isReadOnly = false): string {
+/** How the headline looks: the colour of its dot. */
+export type StatusTone = 'ok' | 'busy' | 'warning' | 'danger' | 'neutral'
+
+export interface StatusHeadline {
+  readonly text: string
+  readonly tone: StatusTone
+}
+
+/** `isReadOnly`: a view link (or a receive-only edit link), which has no changes to keep. */
+export function statusHeadline(status: ProviderStatus, isReadOnly = false): StatusHeadline {
+  const { connection } = status
   switch (connection.kind) {
     case 'connecting':
-      return connection.attempt === 0 ? 'Connecting…' : 'Reconnecting…'
+      return connection.attempt === 0
+        ? { text: 'Connecting…', tone: 'busy' }
+        : { text: 'Reconnecting…', tone: 'warning' }
     case 'connected':
-      return 'Connected'
+      return isReadOnly ? { text: READ_ONLY_LABEL, tone: 'neutral' } : saveHeadline(status.save)
     case 'offline':
-      return isReadOnly ? 'Offline' : 'Offline — changes kept on this device'
+      return { text: isReadOnly ? 'Offline' : OFFLINE_LABEL, tone: 'warning' }
     case 'reconnecting':
-      return 'Reconnecting…'
+      return { text: 'Reconnecting…', tone: 'warning' }
     case 'refused':
       // The refusal banner says why and what to do; the badge only says it is over.
-      return 'Not connected'
+      return { text: 'Not connected', tone: 'danger' }
     case 'destroyed':
-      return 'Closed'
+      return { text: 'Closed', tone: 'neutral' }
+  }
+}
+
+function saveHeadline(save: SaveState): StatusHeadline {
+  switch (save) {
+    case 'saved':
+      return { text: 'Saved', tone: 'ok' }
+    case 'saving':
+      return { text: 'Saving…', tone: 'busy' }
+    case 'failing':
+      return { text: 'Not saved — the server cannot write', tone: 'danger' }
+  }
+}
+
+/** Exactly `Saved`, `Saving…` or `Not saved` (SPEC R7, R8): tests key on it, in the details. */
+export function saveLabel(save: SaveState): string {
+  switch (save) {
+    case 'saved':
+      return 'Saved'
+    case 'saving':
+      return 'Saving…'
+    case 'failing':
+      return 'Not saved'
   }
 }
 
@@ -44,17 +80,12 @@ export function retryWaitOf(connection: ConnectionState): RetryWait | null {
   return connection.kind === 'offline' || connection.kind === 'reconnecting' ? connection : null
 }
 
-/** The countdown beside "Reconnecting…" (offline waits on the network, not on a clock). */
-export function countdownLabel(connection: ConnectionState, secondsLeft: number): string | null {
-  return connection.kind === 'reconnecting' && secondsLeft > 0 ? `in ${secondsLeft}s` : null
-}
-
 export interface DetailLine {
   readonly label: string
   readonly value: string
 }
 
-/** The technical side, for the badge's details and its tooltip: transport, reason, next attempt. */
+/** The technical side, for the badge's details popover: transport, state, reason, next attempt. */
 export function connectionDetails(status: ProviderStatus, secondsLeft: number): DetailLine[] {
   const lines: DetailLine[] = [{ label: 'Transport', value: transportLabel(status.transport) }]
   const { connection } = status
@@ -86,21 +117,51 @@ export function connectionDetails(status: ProviderStatus, secondsLeft: number): 
   return lines
 }
 
-export interface SaveLabel {
-  /** Exactly `Saved`, `Saving…` or `Not saved`: tests and screen readers key on it. */
-  readonly short: string
-  /** Why, when the short form is not enough. */
-  readonly detail: string | null
+/**
+ * What the page is, as far as a screen reader needs to know: the live region speaks only when this
+ * changes, never on each Saving/Saved flip (R63). Reconnecting counts as offline: from the chair
+ * there is no difference, and a flapping connection must not chatter.
+ */
+export type StatusPhase = 'starting' | 'online' | 'offline' | 'readOnly' | 'failing' | 'over'
+
+export function statusPhase(status: ProviderStatus, isReadOnly = false): StatusPhase {
+  const { connection } = status
+  switch (connection.kind) {
+    case 'connecting':
+      return connection.attempt === 0 ? 'starting' : 'offline'
+    case 'offline':
+    case 'reconnecting':
+      return 'offline'
+    case 'connected':
+      if (isReadOnly) return 'readOnly'
+      return status.save === 'failing' ? 'failing' : 'online'
+    case 'refused':
+    case 'destroyed':
+      // The refusal banner is an alert of its own.
+      return 'over'
+  }
 }
 
-export function saveLabel(save: SaveState): SaveLabel {
-  switch (save) {
-    case 'saved':
-      return { short: 'Saved', detail: null }
-    case 'saving':
-      return { short: 'Saving…', detail: null }
+/** What the live region says when the phase goes from `previous` to `next`; null says nothing. */
+export function announcement(
+  previous: StatusPhase | null,
+  next: StatusPhase,
+  isReadOnly = false,
+): string | null {
+  if (previous === next) return null
+  switch (next) {
+    case 'offline':
+      return isReadOnly ? 'Offline' : OFFLINE_LABEL
+    case 'online':
+      if (previous === 'offline') return 'Back online'
+      return previous === 'failing' ? 'Saved' : null
+    case 'readOnly':
+      return previous === 'offline' ? `Back online — ${READ_ONLY_LABEL.toLowerCase()}` : READ_ONLY_LABEL
     case 'failing':
-      return { short: 'Not saved', detail: 'server cannot write' }
+      return 'Not saved — the server cannot write'
+    case 'starting':
+    case 'over':
+      return null
   }
 }
 

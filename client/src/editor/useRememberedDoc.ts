@@ -1,13 +1,12 @@
-import { DOC_FRAGMENT } from '@tandem/shared'
 import { useEffect } from 'react'
 import { rememberDoc } from '../links.ts'
 import type { LinkMode } from '../route.ts'
 import type { KeyValueStore } from '../storage.ts'
-import { documentTitle } from './documentTitle.ts'
+import { listingOf } from './documentTitle.ts'
 import type { SyncSession } from './useSyncSession.ts'
 
 /**
- * Lists the document on this browser's home page, with its first line as title, once the server
+ * Lists the document on this browser's home page, with its title and first line, once the server
  * has accepted `token` (the first sync). Not before: a stale or mistyped link must not replace a
  * token that works.
  */
@@ -19,16 +18,15 @@ export function useRememberedDoc(
   const { doc, docId } = session
   useEffect(() => {
     if (!isSynced) return undefined
-    const fragment = doc.getXmlFragment(DOC_FRAGMENT)
     const tokenUpdate = mode === 'edit' ? { editToken: token } : { viewToken: token }
-    let title = documentTitle(fragment)
-    rememberDoc(store, docId, { ...tokenUpdate, title })
-    // Every keystroke is an update; storage is written only when the first line changes.
+    let listing = listingOf(doc)
+    rememberDoc(store, docId, { ...tokenUpdate, ...listing })
+    // Every keystroke is an update; storage is written only when the title or first line changes.
     const onUpdate = (): void => {
-      const next = documentTitle(fragment)
-      if (next === title) return
-      title = next
-      rememberDoc(store, docId, { title })
+      const next = listingOf(doc)
+      if (next.title === listing.title && next.preview === listing.preview) return
+      listing = next
+      rememberDoc(store, docId, { ...listing })
     }
     doc.on('update', onUpdate)
     return () => doc.off('update', onUpdate)

@@ -1,13 +1,14 @@
 import { viewerCountText, viewerNamesText } from '../editor/viewers.ts'
 import { changedAgoText, editorsText, refreshErrorText } from './docStatusText.ts'
-import { knownOf } from './docWatch.ts'
-import { useDocWatch } from './useDocWatch.ts'
+import { knownOf, type DocWatch } from './docWatch.ts'
 
 const CHANGED_AT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
 
-/** One home page entry's live line: who is editing, how many watch, when it last changed (R27). */
-export function DocLiveStatus({ docId, token }: { docId: string; token: string }) {
-  const watch = useDocWatch(docId, token)
+/**
+ * One home page entry's live line: who is editing, how many watch, when it last changed (R27).
+ * The entry owns the watch (its title and order come from it too, R61).
+ */
+export function DocLiveStatus({ watch }: { watch: DocWatch }) {
   const known = knownOf(watch)
   if (watch.kind === 'loading') {
     return <p className="doc-live muted">Checking who is here…</p>

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react'
+import { useMemo, useState } from 'react'
 import { DocumentView } from '../editor/DocumentView.tsx'
 import { editorIdentity, saveIdentity } from '../editor/identity.ts'
 import { useLinkToken } from '../editor/useLinkToken.ts'
@@ -14,10 +14,7 @@ export function EditorPage({ docId }: { docId: string }) {
   const [identity, setIdentity] = useState(() => editorIdentity(window.location.search, store))
   const [token, setToken] = useLinkToken(store, docId, 'edit')
   const [transport] = useState(() => transportFromSearch(window.location.search))
-
-  useEffect(() => {
-    document.title = `${docId} · Tandem`
-  }, [docId])
+  // The tab names the document by its title once it is open (DocumentView, R60).
 
   if (token === null) return <MissingLink mode="edit" />
   return (

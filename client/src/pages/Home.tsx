@@ -1,10 +1,11 @@
 import { MAX_DOC_ID_LENGTH } from '@tandem/shared'
 import { useMemo, useState, type FormEvent } from 'react'
 import { createDocument } from '../api.ts'
-import { DocLiveStatus } from '../home/DocLiveStatus.tsx'
-import { rememberDoc, rememberedDoc, rememberedDocs, type RememberedDoc } from '../links.ts'
+import { openPathOf, RecentDocuments } from '../home/RecentDocuments.tsx'
+import { rememberDoc, rememberedDoc, takeNotice } from '../links.ts'
 import { documentPath, openTargetFromInput } from '../route.ts'
 import { browserStore, type KeyValueStore } from '../storage.ts'
+import { ThemeToggle } from '../ui/ThemeToggle.tsx'
 
 type CreateState =
   | { readonly kind: 'idle' }
@@ -13,7 +14,8 @@ type CreateState =
 
 export function Home() {
   const store = useMemo(browserStore, [])
-  const [docs] = useState(() => rememberedDocs(store))
+  // Left by a document page that deleted its document (R61); shown once.
+  const [notice] = useState(() => takeNotice(store))
   const [create, setCreate] = useState<CreateState>({ kind: 'idle' })
   const [openInput, setOpenInput] = useState('')
   const [openError, setOpenError] = useState<string | null>(null)
@@ -39,7 +41,10 @@ export function Home() {
 
   return (
     <main className="home">
-      <h1 className="home-title">Tandem</h1>
+      <div className="home-top">
+        <h1 className="home-title">Tandem</h1>
+        <ThemeToggle />
+      </div>
       <p className="home-tagline">Write together, in real time, on any network.</p>
 
       <section className="card">
@@ -88,7 +93,7 @@ export function Home() {
         </form>
       </section>
 
-      {docs.length > 0 && <RecentDocuments docs={docs} />}
+      <RecentDocuments store={store} notice={notice} />
     </main>
   )
 }
@@ -113,63 +118,4 @@ function pathToOpen(store: KeyValueStore, input: string): OpenResult {
     kind: 'error',
     message: `This browser has no link for “${target.docId}”. Paste the whole link, ending in ?k=…`,
   }
-}
-
-/** Editing wins over viewing when this browser holds both. */
-function openPathOf(doc: RememberedDoc | null): string | null {
-  if (doc?.editToken != null) return documentPath('edit', doc.docId, doc.editToken)
-  if (doc?.viewToken != null) return documentPath('view', doc.docId, doc.viewToken)
-  return null
-}
-
-const OPENED_AT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
-
-/**
- * The documents this browser has opened, newest first (links/localStorage), each with its live
- * state from the server, refreshed by short polling (R27).
- */
-function RecentDocuments({ docs }: { docs: readonly RememberedDoc[] }) {
-  return (
-    <section className="card">
-      <h2 className="card-title">Your documents</h2>
-      <ul className="recent-docs" data-testid="recent-docs">
-        {docs.map((doc) => (
-          <RecentDocument key={doc.docId} doc={doc} />
-        ))}
-      </ul>
-    </section>
-  )
-}
-
-function RecentDocument({ doc }: { doc: RememberedDoc }) {
-  // Either token reads the status; a remembered document always holds at least one.
-  const statusToken = doc.editToken ?? doc.viewToken
-  return (
-    <li className="recent-doc" data-testid="doc-entry" data-doc-id={doc.docId}>
-      <a className="recent-doc-title" href={openPathOf(doc) ?? undefined}>
-        {doc.title ?? 'Untitled'}
-      </a>
-      <span className="recent-doc-meta">
-        <span className="doc-id">{doc.docId}</span>
-        {doc.openedAtMs > 0 && (
-          <time className="muted" dateTime={new Date(doc.openedAtMs).toISOString()}>
-            {OPENED_AT.format(doc.openedAtMs)}
-          </time>
-        )}
-      </span>
-      <span className="recent-doc-links">
-        {doc.editToken !== null && (
-          <a href={documentPath('edit', doc.docId, doc.editToken)} data-testid="recent-doc-edit-link">
-            Edit link
-          </a>
-        )}
-        {doc.viewToken !== null && (
-          <a href={documentPath('view', doc.docId, doc.viewToken)} data-testid="recent-doc-view-link">
-            View link
-          </a>
-        )}
-      </span>
-      {statusToken !== null && <DocLiveStatus docId={doc.docId} token={statusToken} />}
-    </li>
-  )
 }

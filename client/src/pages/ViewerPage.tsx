@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useState } from 'react'
+import { useMemo, useState } from 'react'
 import { CollaborativeEditor } from '../editor/CollaborativeEditor.tsx'
-import { resolveIdentity, saveIdentity, type Identity } from '../editor/identity.ts'
+import { editorIdentity, saveIdentity, type Identity } from '../editor/identity.ts'
 import { NameDialog } from '../editor/NameDialog.tsx'
 import { PresenceList } from '../editor/PresenceList.tsx'
 import { RefusalBanner } from '../editor/RefusalBanner.tsx'
@@ -11,62 +11,36 @@ import { useRememberedDoc } from '../editor/useRememberedDoc.ts'
 import { useSyncSession, type SyncSession } from '../editor/useSyncSession.ts'
 import { ViewerCount } from '../editor/ViewerCount.tsx'
 import { wayOutOf } from '../editor/wayOut.ts'
+import { useDocumentTitle, useTabTitle } from '../editor/title.ts'
+import { TitleText } from '../editor/TitleField.tsx'
 import { tokenFor } from '../links.ts'
 import { transportFromSearch } from '../route.ts'
 import { browserStore, type KeyValueStore } from '../storage.ts'
 import type { TransportName } from '../sync/index.ts'
+import { ThemeToggle } from '../ui/ThemeToggle.tsx'
 import { MissingLink } from './MissingLink.tsx'
-
-/** Who is watching: a name is asked for like on the editor page, but viewers may skip it. */
-type Viewer =
-  | { readonly kind: 'asking' }
-  | { readonly kind: 'named'; readonly identity: Identity }
-  | { readonly kind: 'anonymous' }
-
-/**
- * Stands in for the viewer in their own editor's caret extension. It never leaves this tab: a
- * view-mode provider sends nothing, and editors learn of viewers from the server (SPEC R21).
- */
-const ANONYMOUS_IDENTITY: Identity = { name: 'Anonymous', color: '#6b7280' }
 
 /** `/v/<docId>?k=<viewToken>[&transport=…]`: the document live, read-only (SPEC R20). */
 export function ViewerPage({ docId }: { docId: string }) {
   const store = useMemo(browserStore, [])
   const [token] = useLinkToken(store, docId, 'view')
   const [transport] = useState(() => transportFromSearch(window.location.search))
-  const [viewer, setViewer] = useState<Viewer>(() => {
-    const identity = resolveIdentity(window.location.search, store)
-    return identity === null ? { kind: 'asking' } : { kind: 'named', identity }
-  })
-
-  useEffect(() => {
-    document.title = `${docId} (view) · Tandem`
-  }, [docId])
+  // Like an edit link (R58), a view link opens at once: under the name this device uses, else a
+  // generated one. Editors learn it from the server (R21); "Change name" reconnects under the new one.
+  const [identity, setIdentity] = useState(() => editorIdentity(window.location.search, store))
+  // The tab names the document by its title once it is open (LiveView, R60).
 
   if (token === null) return <MissingLink mode="view" />
-  switch (viewer.kind) {
-    case 'asking':
-      return (
-        <NameDialog
-          onSubmit={(name) => setViewer({ kind: 'named', identity: saveIdentity(store, name) })}
-          onSkip={() => setViewer({ kind: 'anonymous' })}
-        />
-      )
-    case 'named':
-      return (
-        <ViewerDocument
-          docId={docId}
-          token={token}
-          transport={transport}
-          store={store}
-          identity={viewer.identity}
-        />
-      )
-    case 'anonymous':
-      return (
-        <ViewerDocument docId={docId} token={token} transport={transport} store={store} identity={null} />
-      )
-  }
+  return (
+    <ViewerDocument
+      docId={docId}
+      token={token}
+      transport={transport}
+      store={store}
+      identity={identity}
+      onRename={(name) => setIdentity(saveIdentity(store, name))}
+    />
+  )
 }
 
 interface Props {
@@ -75,8 +49,9 @@ interface Props {
   /** `?transport=`: the one transport to use; null chooses automatically (R26). */
   readonly transport: TransportName | null
   readonly store: KeyValueStore
-  /** null: anonymous. */
-  readonly identity: Identity | null
+  /** The name editors see for this viewer (R21); its colour marks the viewer's own chip. */
+  readonly identity: Identity
+  readonly onRename: (name: string) => void
 }
 
 function ViewerDocument(props: Props) {
@@ -84,17 +59,26 @@ function ViewerDocument(props: Props) {
     docId: props.docId,
     token: props.token,
     mode: 'view',
-    viewerName: props.identity?.name ?? '',
+    viewerName: props.identity.name,
     transport: props.transport,
   })
   if (session === null) return <div className="editor-page" aria-busy="true" />
   return <LiveView {...props} session={session} />
 }
 
-function LiveView({ docId, token, store, identity, session }: Props & { readonly session: SyncSession }) {
+function LiveView({
+  docId,
+  token,
+  store,
+  identity,
+  onRename,
+  session,
+}: Props & { readonly session: SyncSession }) {
   const status = useProviderStatus(session.provider)
+  const [isRenaming, setIsRenaming] = useState(false)
   useRememberedDoc(store, session, { mode: 'view', token, isSynced: status.isSynced })
   const refusal = status.connection.kind === 'refused' ? status.connection.reason : null
+  useTabTitle(useDocumentTitle(session.doc))
 
   return (
     <div className="editor-page viewer-page" data-refused={refusal !== null}>
@@ -102,13 +86,17 @@ function LiveView({ docId, token, store, identity, session }: Props & { readonly
         <a className="brand" href="/">
           Tandem
         </a>
-        <span className="doc-id" title="Document id">
-          {docId}
-        </span>
+        <TitleText doc={session.doc} />
         <span className="header-spacer" />
-        <PresenceList awareness={session.provider.awareness} isSelfListed={false} />
+        <PresenceList
+          awareness={session.provider.awareness}
+          isSelfListed={false}
+          viewerSelf={identity}
+          onRenameSelf={() => setIsRenaming(true)}
+        />
         <ViewerCount awareness={session.provider.awareness} />
         <StatusBadge status={status} isReadOnly />
+        <ThemeToggle />
       </header>
       {refusal !== null && (
         <RefusalBanner
@@ -123,8 +111,19 @@ function LiveView({ docId, token, store, identity, session }: Props & { readonly
         />
       )}
       <main className="editor-surface">
-        <CollaborativeEditor session={session} identity={identity ?? ANONYMOUS_IDENTITY} isEditable={false} />
+        <CollaborativeEditor session={session} identity={identity} isEditable={false} />
       </main>
+      {isRenaming && (
+        <NameDialog
+          current={identity.name}
+          audience="viewer"
+          onCancel={() => setIsRenaming(false)}
+          onSubmit={(name) => {
+            setIsRenaming(false)
+            onRename(name)
+          }}
+        />
+      )}
     </div>
   )
 }

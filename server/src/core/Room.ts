@@ -63,6 +63,8 @@ export interface RoomOptions {
   readonly onSuperseded?: (peer: Peer, next: Peer | null) => void
   /** An awareness entry was dropped (an echo, or someone else's id; R32). For metrics and logs. */
   readonly onPresenceDropped?: (peer: Peer, kind: PresenceDrop, clientId: number) => void
+  /** The last editor left (viewers and probes may remain): version history takes a version (R62). */
+  readonly onEditorsGone?: () => void
 }
 
 interface PeerState {
@@ -134,6 +136,7 @@ export class Room {
   readonly #onPersisted: RoomOptions['onPersisted']
   readonly #onBroken: RoomOptions['onBroken']
   readonly #onSuperseded: RoomOptions['onSuperseded']
+  readonly #onEditorsGone: RoomOptions['onEditorsGone']
   /** Set while the room applies an update: see #applyAtomically. */
   #applying: Applying | null = null
   /** An update failed halfway; this room's memory is not trusted any more. */
@@ -165,6 +168,7 @@ export class Room {
     this.#onPersisted = options.onPersisted
     this.#onBroken = options.onBroken
     this.#onSuperseded = options.onSuperseded
+    this.#onEditorsGone = options.onEditorsGone
     this.#doc = new Y.Doc()
     this.#bindings = new WriterBindings(stored?.writers)
     if (stored && stored.updates.length > 0) {
@@ -303,6 +307,7 @@ export class Room {
     this.#presence.leave(peer)
     // Updates that waited for this peer's ids (R36) may go ahead now.
     this.#drainWaiting(true)
+    if (isEditor(peer) && ![...this.#peers.keys()].some(isEditor)) this.#onEditorsGone?.()
   }
 
   receive(peer: Peer, frame: Uint8Array): void {
@@ -770,4 +775,9 @@ function endsWith(whole: Uint8Array, part: Uint8Array): boolean {
   return (
     part.buffer === whole.buffer && part.byteOffset + part.byteLength === whole.byteOffset + whole.byteLength
   )
+}
+
+/** A person who can edit: not a viewer, not a transport probe (R26). */
+function isEditor(peer: Peer): boolean {
+  return peer.role === 'edit' && !peer.isProbe
 }

@@ -16,6 +16,11 @@ export interface RegistryOptions {
   readonly onLoadError?: (docId: string, error: unknown) => void
   /** Options for each room, given its document id. */
   readonly roomOptions?: (docId: string) => RoomOptions
+  /**
+   * Removes what other stores keep of a document being deleted (its versions, R62): after its
+   * room is gone, before the document itself, so a failure leaves a document a retry can delete.
+   */
+  readonly beforeDelete?: (docId: string) => Promise<void>
 }
 
 /**
@@ -144,6 +149,7 @@ export class RoomRegistry {
       }
       room.destroy()
     }
+    await this.options.beforeDelete?.(docId)
     return await this.store.delete(docId)
   }
 

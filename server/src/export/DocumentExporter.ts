@@ -1,24 +1,24 @@
+import { documentExtensions } from '@tandem/client/schema'
 import { DOC_FRAGMENT } from '@tandem/shared'
 import { getSchema, type Extensions, type JSONContent } from '@tiptap/core'
 import { generateHTML } from '@tiptap/html/server'
 import { MarkdownManager } from '@tiptap/markdown'
 import type { Node as ProseMirrorNode, Schema } from '@tiptap/pm/model'
-import { StarterKit } from '@tiptap/starter-kit'
 import { yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
 import * as Y from 'yjs'
 import { documentText } from '../core/documentText.ts'
+import { documentTitle } from '../core/documentTitle.ts'
 import { conformToSchema } from './conformToSchema.ts'
 import type { ExportFormat } from './formats.ts'
 import { linkTarget } from './linkTargets.ts'
 import { MARKDOWN_SAFETY_EXTENSIONS, markdownContent } from './markdownContent.ts'
 
 /**
- * The editor's schema: the same extensions as client/src/editor/CollaborativeEditor.tsx, minus
- * those that add no nodes or marks (Collaboration, CollaborationCaret). Change both together, or
- * exports drop what the editor shows.
+ * The editor's schema: the very extensions client/src/editor/CollaborativeEditor.tsx builds on
+ * (`documentExtensions`, SPEC R59), so exports never drop what the editor shows.
  */
 export function editorExtensions(): Extensions {
-  return [StarterKit.configure({ undoRedo: false })]
+  return documentExtensions()
 }
 
 /**
@@ -43,14 +43,25 @@ export class DocumentExporter {
     return this.#toNode(doc).toJSON() as JSONContent
   }
 
+  /**
+   * The title (R60) goes where each format keeps a name apart from the text, as Google Docs keeps a
+   * document's name apart from its body: HTML is a whole page named by `<title>` ("Untitled" when
+   * blank), Markdown opens with YAML front matter (`title:` as a JSON string, which is YAML's
+   * double-quoted form, so no character of it can end the value or start Markdown) when there is
+   * a title. JSON stays Tiptap's `{type: 'doc', …}`, which consumers feed to `setContent`, and
+   * text stays the lines of `/text` (R16): neither has a place for a name that readers expect.
+   */
   render(doc: Y.Doc, format: ExportFormat): string {
     switch (format) {
       case 'json':
         return JSON.stringify(this.toJSON(doc))
       case 'html':
-        return generateHTML(withLinkTargets(this.toJSON(doc)), this.#extensions)
+        return htmlPage(documentTitle(doc), generateHTML(withLinkTargets(this.toJSON(doc)), this.#extensions))
       case 'markdown':
-        return this.#markdown.serialize(markdownContent(this.toJSON(doc)))
+        return withFrontMatter(
+          documentTitle(doc),
+          this.#markdown.serialize(markdownContent(this.toJSON(doc))),
+        )
       case 'text':
         // The same lines as GET /api/docs/:id/text (R16).
         return documentText(doc)
@@ -98,4 +109,22 @@ function withLinkTargets(node: JSONContent): JSONContent {
     ...(marks ? { marks } : {}),
     ...(node.content ? { content: node.content.map(withLinkTargets) } : {}),
   }
+}
+
+/** A whole HTML page: a browser opening the file shows the title in its tab (R60). */
+function htmlPage(title: string, body: string): string {
+  return (
+    '<!doctype html><html><head><meta charset="utf-8">' +
+    `<title>${escapeHtml(title === '' ? 'Untitled' : title)}</title></head><body>${body}</body></html>`
+  )
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+}
+
+/** YAML front matter naming the document, before its Markdown; none while it is untitled. */
+function withFrontMatter(title: string, markdown: string): string {
+  if (title === '') return markdown
+  return `---\ntitle: ${JSON.stringify(title)}\n---\n\n${markdown}`
 }

@@ -39,6 +39,18 @@ export function linkTarget(href: unknown): string | null {
 }
 
 /**
+ * The source an image keeps in a Markdown export (R59), or null: like `linkTarget`, but only an
+ * absolute http or https URL, as the editor's image dialog accepts. A relative source would load
+ * from wherever the Markdown is shown.
+ */
+export function imageTarget(src: unknown): string | null {
+  const target = linkTarget(src)
+  if (target === null) return null
+  const scheme = SCHEME.exec(fullyDecoded(target) ?? '')?.[1]?.toLowerCase()
+  return scheme === 'http' || scheme === 'https' ? target : null
+}
+
+/**
  * A kept target (from `linkTarget`) as a Markdown link destination that ends where we end it:
  * everything that ends or opens a destination or a title (spaces, controls, line endings, `(`,
  * `)`, `<`, `>`, `"`) is percent-encoded, as a browser would encode it in a path anyway; `\` and

@@ -5,7 +5,7 @@ import {
   type MarkdownRendererHelpers,
   type RenderContext,
 } from '@tiptap/core'
-import { linkTarget, markdownDestination, markdownTitle } from './linkTargets.ts'
+import { imageTarget, linkTarget, markdownDestination, markdownTitle } from './linkTargets.ts'
 
 /**
  * Safe Markdown from Tiptap's serializer (SPEC R54, issue 13). Tiptap escapes plain text but writes
@@ -20,6 +20,10 @@ const LINK = 'tandemMarkdownLink'
 const CODE_SPAN = 'tandemMarkdownCodeSpan'
 const ESCAPED = 'tandemMarkdownEscaped'
 const CODE_FENCE = 'tandemMarkdownCodeFence'
+const IMAGE = 'tandemMarkdownImage'
+const TABLE = 'tandemMarkdownTable'
+const TABLE_CELL = 'tandemMarkdownTableCell'
+const CELL_BREAK = 'tandemMarkdownCellBreak'
 
 type JSONMark = NonNullable<JSONContent['marks']>[number]
 
@@ -31,6 +35,9 @@ type JSONMark = NonNullable<JSONContent['marks']>[number]
  * mark, so no code span sits inside a link, and code blocks hold only text.
  */
 export function markdownContent(node: JSONContent): JSONContent {
+  if (node.type === 'table') return markdownTable(node)
+  if (node.type === 'image') return markdownImage(node)
+  if (node.type === 'hardBreak' && node.attrs?.[IN_CELL] === true) return { type: CELL_BREAK }
   if (node.type === 'text' && node.marks?.some((mark) => mark.type === 'code'))
     return { type: CODE_SPAN, attrs: { text: node.text ?? '' } }
   if (node.type === 'codeBlock') {
@@ -65,7 +72,156 @@ export const MARKDOWN_SAFETY_EXTENSIONS: Extensions = [
     renderMarkdown: (node: JSONContent, _helpers: unknown, context: RenderContext) =>
       codeFence(String(node.attrs?.text ?? ''), node.attrs?.language, context.parentType),
   }),
+  Node.create({
+    name: IMAGE,
+    renderMarkdown: (node: JSONContent) => imageMarkdown(node.attrs ?? {}),
+  }),
+  Node.create({
+    name: TABLE,
+    renderMarkdown: (node: JSONContent, helpers: MarkdownRendererHelpers, context: RenderContext) =>
+      tableMarkdown(node, helpers, context.parentType),
+  }),
+  Node.create({
+    name: TABLE_CELL,
+    renderMarkdown: (node: JSONContent, helpers: MarkdownRendererHelpers) =>
+      cellMarkdown(helpers.renderChildren(node.content ?? [])),
+  }),
+  Node.create({ name: CELL_BREAK, renderMarkdown: () => '<br>' }),
 ]
+
+// ---------------------------------------------------------------------------------------------
+// Images and tables (R59)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * An image as `![alt](destination "title")`: only an absolute http(s) source (`imageTarget`) is
+ * kept, written as a link destination is; the alt text as character references, on one line, so
+ * it ends at our `]`; the title as a link title. An image that loses its source keeps its alt text,
+ * escaped, as text.
+ */
+function markdownImage(node: JSONContent): JSONContent {
+  const target = imageTarget(node.attrs?.src)
+  return {
+    type: IMAGE,
+    attrs: {
+      destination: target === null ? null : markdownDestination(target),
+      alt: typeof node.attrs?.alt === 'string' ? node.attrs.alt : '',
+      title: markdownTitle(node.attrs?.title),
+    },
+  }
+}
+
+function imageMarkdown(attrs: Record<string, unknown>): string {
+  const alt = (typeof attrs.alt === 'string' ? attrs.alt : '').replace(/\s+/g, ' ').trim()
+  if (typeof attrs.destination !== 'string') return alt.replace(ASCII_PUNCTUATION, '\\$&')
+  const title = typeof attrs.title === 'string' ? ` "${attrs.title}"` : ''
+  return `![${alt.replace(ASCII_PUNCTUATION, characterReference)}](${attrs.destination}${title})`
+}
+
+/** Marks a hard break that sits in a table cell: there it is written `<br>`, as a cell is one line. */
+const IN_CELL = 'tandemInCell'
+
+/**
+ * A table as a GFM table. A GFM cell holds one line of inline Markdown, so each cell's blocks are
+ * flattened (`cellInline`) into their inline content, separated by `<br>`, with code blocks as
+ * code spans. The first row is the header when it holds a header cell, else the header is empty.
+ * Spans are not written (each cell is one column).
+ */
+function markdownTable(node: JSONContent): JSONContent {
+  const rows = (node.content ?? []).map((row) =>
+    (row.content ?? []).map((cell): JSONContent => ({
+      type: TABLE_CELL,
+      attrs: { isHeader: cell.type === 'tableHeader' },
+      content: markdownContent({ type: 'paragraph', content: cellInline(cell) }).content ?? [],
+    })),
+  )
+  return { type: TABLE, attrs: { rows: rows.map((cells) => cells.length) }, content: rows.flat() }
+}
+
+/** The inline content of a cell's blocks, in order, with a break between blocks. */
+function cellInline(cell: JSONContent): JSONContent[] {
+  const inline: JSONContent[] = []
+  const lineBreak = { type: 'hardBreak', attrs: { [IN_CELL]: true } }
+  const visit = (block: JSONContent): void => {
+    switch (block.type ?? '') {
+      case 'paragraph':
+      case 'heading':
+        if (inline.length > 0) inline.push(lineBreak)
+        for (const child of block.content ?? []) inline.push(child.type === 'hardBreak' ? lineBreak : child)
+        return
+      case 'codeBlock': {
+        if (inline.length > 0) inline.push(lineBreak)
+        const text = (block.content ?? []).map((child) => child.text ?? '').join('')
+        if (text !== '') inline.push({ type: 'text', text, marks: [{ type: 'code' }] })
+        return
+      }
+      case 'image':
+        if (inline.length > 0) inline.push(lineBreak)
+        inline.push(block)
+        return
+      default:
+        for (const child of block.content ?? []) visit(child)
+    }
+  }
+  for (const block of cell.content ?? []) visit(block)
+  return inline
+}
+
+/**
+ * The rows, each `| a | b |`. The header and delimiter rows are as wide as the widest row; other
+ * rows are not padded (a GFM renderer pads them), so the work stays linear in the cells however
+ * the widths differ. Outside the document and blockquotes it opens with a blank line, as a
+ * code fence does (`codeFence`).
+ */
+function tableMarkdown(
+  node: JSONContent,
+  helpers: MarkdownRendererHelpers,
+  parentType: string | null | undefined,
+): string {
+  const counts = Array.isArray(node.attrs?.rows) ? (node.attrs.rows as number[]) : []
+  const cells = node.content ?? []
+  const rows: { cells: string[]; hasHeader: boolean }[] = []
+  let next = 0
+  for (const count of counts) {
+    const row = cells.slice(next, next + count)
+    next += count
+    rows.push({
+      cells: row.map((cell) => helpers.renderChildren([cell])),
+      hasHeader: row.some((cell) => cell.attrs?.isHeader === true),
+    })
+  }
+  const columns = Math.max(1, ...rows.map((row) => row.cells.length))
+  const header = rows[0]?.hasHeader ? (rows.shift()?.cells ?? []) : []
+  const line = (row: readonly string[]) => `| ${row.join(' | ')} |`
+  const padded = (row: readonly string[]) => [...row, ...Array<string>(columns - row.length).fill('')]
+  const lines = [
+    line(padded(header)),
+    line(Array<string>(columns).fill('---')),
+    ...rows.map((row) => line(row.cells)),
+  ]
+  const separator = parentType === 'doc' || parentType === 'blockquote' ? '' : '\n'
+  return separator + lines.join('\n')
+}
+
+/**
+ * A cell's inline Markdown as one GFM cell: line endings become spaces (a line ending would end
+ * the row) and every `|` not already escaped is escaped (a bare one ends the cell, splitting a
+ * code span or a link). Escapes are read left to right, as a GFM renderer reads them: a `\`
+ * escapes the character after it. Tiptap escapes `\` in text, and the constructs
+ * `markdownContent` writes escape or encode theirs, so every other `|` comes from text.
+ */
+function cellMarkdown(markdown: string): string {
+  const line = markdown.replace(/\r\n?|\n/g, ' ').trim()
+  let cell = ''
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index] ?? ''
+    if (char === '\\') {
+      cell += char + (line[index + 1] ?? '')
+      index++
+    } else cell += char === '|' ? '\\|' : char
+  }
+  return cell
+}
 
 /** Groups neighbours that carry the same link mark (same href and title) into one LINK. */
 function linkRuns(children: JSONContent[]): JSONContent[] {

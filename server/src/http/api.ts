@@ -1,18 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { CLOSE_REASONS, isValidDocId, type CloseReason } from '@tandem/shared'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { CLOSE_REASONS, DOC_TITLE, MAX_TITLE_LENGTH, type CloseReason } from '@tandem/shared'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type * as Y from 'yjs'
 import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
 import type { DocumentEvents } from '../core/events.ts'
-import type { Role } from '../core/types.ts'
 import { documentText } from '../core/documentText.ts'
+import { documentTitle, titleLine } from '../core/documentTitle.ts'
 import { RoomUnavailableError, type RoomRegistry } from '../core/RoomRegistry.ts'
 import type { DocumentExporter } from '../export/DocumentExporter.ts'
 import { EXPORT_MEDIA_TYPES, negotiateFormat } from '../export/formats.ts'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { SseTransport } from '../transports/sse.ts'
 import { isAdminKey } from './adminKey.ts'
+import { bearerOf, createAuthorize } from './docAccess.ts'
 import { sendReason } from './errors.ts'
 
 export interface ApiDeps {
@@ -37,6 +38,26 @@ const docRoute = {
     params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
     querystring: { type: 'object', properties: { k: { type: 'string' }, format: { type: 'string' } } },
   },
+} as const
+
+type TitleRequest = FastifyRequest<{
+  Params: { id: string }
+  Querystring: { k?: string }
+  Body: { title: string }
+}>
+
+const titleRoute = {
+  schema: {
+    params: docRoute.schema.params,
+    querystring: docRoute.schema.querystring,
+    body: {
+      type: 'object',
+      // No `type` here: Fastify's validator would turn a number into a string; checked below.
+      properties: { title: {} },
+      required: ['title'],
+    },
+  },
+  bodyLimit: 16 * 1024,
 } as const
 
 type ListRequest = FastifyRequest<{ Querystring: { cursor?: string; limit?: number } }>
@@ -64,33 +85,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return reply.code(201).send({ ...access.links(id, linkKey), url: `/d/${id}` })
   })
 
-  /**
-   * Resolves to the caller's role, or sends the refusal and resolves to null. The admin key acts
-   * as an edit token of every document that exists, sent as a bearer credential only: a query
-   * string ends up in proxy access logs, and the admin key opens every document.
-   */
-  async function authorize(request: DocRequest, reply: FastifyReply, needs: Role): Promise<Role | null> {
-    if (isAdminKey(bearerOf(request), adminApiKey)) {
-      const id = request.params.id
-      const reason = !isValidDocId(id)
-        ? CLOSE_REASONS.invalidDocId
-        : (await store.getMeta(id))
-          ? null
-          : CLOSE_REASONS.docNotFound
-      if (reason) await sendReason(reply, reason)
-      return reason ? null : 'edit'
-    }
-    const result = await access.check(request.params.id, tokenOf(request))
-    if (!result.ok) {
-      await sendReason(reply, result.reason)
-      return null
-    }
-    if (needs === 'edit' && result.role !== 'edit') {
-      await sendReason(reply, CLOSE_REASONS.readOnly)
-      return null
-    }
-    return result.role
-  }
+  // Link token or admin key, once for every document route (docAccess.ts; R17, R20).
+  const authorize = createAuthorize({ store, access, adminApiKey })
 
   /**
    * Runs `read` on the document's live state, loading it if needed. A document that cannot be
@@ -125,8 +121,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
     const room = registry.peek(id)
     const presence = room?.presence() ?? { editors: [], viewers: [] }
+    // The title lives in the document (R60): a document nobody has open is loaded for it, and
+    // stays loaded for ROOM_IDLE_MS, so the home list's polls of it read memory, not the log. One
+    // that cannot be loaded still answers its metadata (R10), without a title.
+    const read = room ? null : await readDocument(request, documentTitle)
+    if (read && !read.ok && read.reason === CLOSE_REASONS.docNotFound) return sendReason(reply, read.reason)
+    const title = room ? documentTitle(room.doc) : read?.ok ? read.value : null
     const body = JSON.stringify({
       id,
+      ...(title === null ? {} : { title }),
       createdAt: new Date(meta.createdAt).toISOString(),
       updatedAt: new Date(meta.updatedAt).toISOString(),
       version: meta.version,
@@ -199,6 +202,29 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { docs, nextCursor: page.length > limit ? (docs.at(-1)?.id ?? null) : null }
   })
 
+  // Rename (R60): the home list sets a title without opening the editor. A server-side change like
+  // a restore: every connected client receives it as an edit, and the answer waits until durable.
+  app.put('/api/docs/:id/title', titleRoute, async (request: TitleRequest, reply) => {
+    if (!(await authorize(request, reply, 'edit'))) return reply
+    const raw: unknown = request.body.title
+    if (typeof raw !== 'string' || raw.length > MAX_TITLE_LENGTH * 2)
+      return sendReason(reply, CLOSE_REASONS.malformedMessage)
+    const title = titleLine(raw)
+    // Not cut: the person renaming would not learn that the end of their title was lost.
+    if (title.length > MAX_TITLE_LENGTH) return sendReason(reply, CLOSE_REASONS.malformedMessage)
+    try {
+      await registry.change(request.params.id, (doc) => {
+        const text = doc.getText(DOC_TITLE)
+        text.delete(0, text.length)
+        text.insert(0, title)
+      })
+    } catch (error) {
+      if (error instanceof RoomUnavailableError) return sendReason(reply, error.reason)
+      throw error
+    }
+    return { id: request.params.id, title }
+  })
+
   app.get('/api/docs/:id/links', docRoute, async (request: DocRequest, reply) => {
     if (!(await authorize(request, reply, 'edit'))) return reply
     const meta = await store.getMeta(request.params.id)
@@ -221,16 +247,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const query = new URL(request.url, 'http://localhost').searchParams
     await sse.handle(request.raw, reply.raw, request.params.id, query)
   })
-}
-
-/** `Authorization: Bearer <token>`, else `?k=<token>` (what links and EventSource can carry). */
-function tokenOf(request: DocRequest): string | null {
-  return bearerOf(request) ?? request.query.k ?? null
-}
-
-function bearerOf(request: FastifyRequest): string | null {
-  const header = request.headers.authorization
-  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : null
 }
 
 /** 72 random bits, URL-safe: unguessable, so an id alone grants nothing and leaks nothing. */

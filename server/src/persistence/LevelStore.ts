@@ -85,6 +85,13 @@ export class LevelStore implements DocStore {
     )
   }
 
+  /** Like `sublevel`, with binary values (version history, SPEC R62). */
+  binarySublevel(name: string) {
+    return this.#database.reopens(
+      this.#db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }),
+    )
+  }
+
   get state(): StoreState {
     return this.#database.state
   }

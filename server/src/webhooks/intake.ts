@@ -19,6 +19,8 @@ export interface IntakeOptions {
   readonly endpoints: EndpointTable
   readonly debouncer: () => UpdateDebouncer
   readonly getMeta: (docId: string) => Promise<DocMeta | null>
+  /** The document's title (R60), '' when untitled; null leaves it out (not loaded, not wired). */
+  readonly getTitle?: (docId: string) => Promise<string | null>
   readonly clock: Clock
   readonly log: WebhookLog
   /** Prefix of `contentUrl` in payloads, e.g. `https://tandem.example.com`; '' gives a path. */
@@ -62,7 +64,9 @@ export class EventIntake {
         await this.options.outbox.deleteWindow(window)
         return
       }
+      const title = await this.#titleOf(window.docId)
       const data = {
+        ...(title === null ? {} : { title }),
         version: meta.version,
         storedBytes: meta.storedBytes,
         updatedAt: new Date(meta.updatedAt).toISOString(),
@@ -76,6 +80,17 @@ export class EventIntake {
       // Keep the window (STYLE.md 5): it is still on disk, and reopened here it closes again later.
       this.options.log.error({ err: error, docId: window.docId }, 'webhook update not queued; will retry')
       this.options.debouncer().restore(window)
+    }
+  }
+
+  /** A title that cannot be read leaves the field out rather than holding the event back. */
+  async #titleOf(docId: string): Promise<string | null> {
+    const { getTitle } = this.options
+    if (!getTitle) return null
+    try {
+      return await getTitle(docId)
+    } catch {
+      return null
     }
   }
 

@@ -54,6 +54,8 @@ export interface WebhooksOptions {
   readonly db: WebhookDb
   readonly events: Pick<DocumentEvents, 'on'>
   readonly getMeta: (docId: string) => Promise<DocMeta | null>
+  /** The document's title for `document.updated` payloads (R60); null or absent leaves it out. */
+  readonly getTitle?: (docId: string) => Promise<string | null>
   readonly checkAccess: (docId: string, token: string | null) => Promise<AccessResult>
   readonly config: WebhooksConfig
   readonly log: WebhookLog
@@ -110,6 +112,7 @@ export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks
     endpoints,
     debouncer: () => debouncer,
     getMeta: options.getMeta,
+    ...(options.getTitle ? { getTitle: options.getTitle } : {}),
     clock,
     log,
     publicUrl: config.publicUrl.replace(/\/+$/, ''),
