@@ -29,7 +29,7 @@ export class DocEntry {
   }
 
   async removeFromList(): Promise<void> {
-    await this.root.getByRole('button', { name: / from this list$/ }).click()
+    await this.root.getByRole('button', { name: /^Remove from list: / }).click()
   }
 
   /** Deletes the document for everyone, confirming in the dialog (R61). */

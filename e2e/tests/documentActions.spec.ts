@@ -184,5 +184,42 @@ test('[R61] a view link lists without rename or delete', async ({ page, createDo
   await expect(entry.title).toContainText('Untitled')
   await expect(entry.root.getByRole('button', { name: /^Rename / })).toHaveCount(0)
   await expect(entry.root.getByRole('button', { name: /^Delete / })).toHaveCount(0)
-  await expect(entry.root.getByRole('button', { name: / from this list$/ })).toBeVisible()
+  await expect(entry.root.getByRole('button', { name: /^Remove from list: / })).toBeVisible()
+})
+
+test('[R61] a view link downloads and prints, copies its own link, and has nothing that changes the document', async ({
+  newActor,
+  createDoc,
+}) => {
+  const doc = await createDoc()
+  const ann = await newActor('Ann')
+  const vic = await newActor('Vic')
+  await vic.page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+  await ann.open(doc.editUrl)
+  await ann.editor.titleField.fill('Read me')
+  await ann.page.keyboard.press('Enter')
+  await ann.editor.type('Only to read')
+  await ann.editor.waitSaved()
+  await vic.view(doc.viewUrl)
+  await expect(vic.viewer.titleText).toHaveText('Read me')
+
+  expect(await download(vic.page, 'Download as Markdown')).toEqual({
+    name: 'Read me.md',
+    content: '---\ntitle: "Read me"\n---\n\nOnly to read',
+  })
+  await vic.page.getByTestId('document-menu-button').click()
+  const menu = vic.page.getByRole('menu', { name: 'Document' })
+  await expect(menu.getByRole('menuitem')).toHaveText([
+    'Download as HTML',
+    'Download as Markdown',
+    'Download as JSON',
+    'Download as Plain text',
+    'Print…',
+    'Copy view link',
+  ])
+  await menu.getByRole('menuitem', { name: 'Copy view link' }).click()
+  await expect(vic.page.getByTestId('document-menu-notice')).toHaveText('View link copied')
+  expect(await vic.page.evaluate(() => navigator.clipboard.readText())).toBe(
+    new URL(doc.viewUrl, vic.page.url()).href,
+  )
 })

@@ -1,22 +1,29 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { deleteDocument, fetchExport, fetchLinks, type DocumentLinks } from '../api.ts'
+import { documentPath } from '../route.ts'
 import { Dialog } from '../ui/Dialog.tsx'
 import { DOWNLOAD_FORMATS, downloadFileName, type DownloadFormat } from './fileName.ts'
 import './DocumentMenu.css'
 import './print.css'
 
-interface Props {
-  readonly docId: string
-  /** The edit token this page uses: links, reset and delete need it (R17, R55). */
-  readonly token: string
-  /** The title, for file names and the delete dialog; '' while untitled. */
-  readonly title: string
+/** What an edit link may do besides reading: links, reset and delete need its token (R17, R55). */
+interface EditActions {
   /** "Reset links…": opens the share dialog, which explains and confirms a reset (R19). */
   readonly onResetLinks: () => void
   /** Called with the links the server answered, so the page can remember the view token. */
   readonly onLinksLoaded: (links: DocumentLinks) => void
   /** After a delete: the page leaves for the home list. */
   readonly onDeleted: () => void
+}
+
+interface Props {
+  readonly docId: string
+  /** The token this page uses: an edit token with `edit`, else a view token. */
+  readonly token: string
+  /** The title, for file names and the delete dialog; '' while untitled. */
+  readonly title: string
+  /** Given on an edit link; a view link's menu downloads, prints and copies its own link. */
+  readonly edit?: EditActions
 }
 
 type Item =
@@ -50,7 +57,13 @@ const NOTICE_MS = 3_000
  * menu and whether it is open; ↓/↑/Home/End move between items, Enter or Space picks one, Escape
  * or Tab closes it, Escape giving focus back to the button.
  */
-export function DocumentMenu({ docId, token, title, onResetLinks, onLinksLoaded, onDeleted }: Props) {
+/** A view link's menu: what reading allows (R20). */
+const VIEW_ITEMS = ITEMS.filter(({ item }) => item.kind === 'download' || item.kind === 'print').concat([
+  { item: { kind: 'copy', link: 'view' }, label: 'Copy view link', separatorBefore: true },
+])
+
+export function DocumentMenu({ docId, token, title, edit }: Props) {
+  const items = edit ? ITEMS : VIEW_ITEMS
   const menuId = useId()
   const buttonRef = useRef<HTMLButtonElement>(null)
   const menuRef = useRef<HTMLDivElement>(null)
@@ -99,7 +112,7 @@ export function DocumentMenu({ docId, token, title, onResetLinks, onLinksLoaded,
       case 'copy':
         return copyLink(item.link)
       case 'reset':
-        onResetLinks()
+        edit?.onResetLinks()
         return
       case 'delete':
         setIsConfirmingDelete(true)
@@ -118,9 +131,12 @@ export function DocumentMenu({ docId, token, title, onResetLinks, onLinksLoaded,
 
   const copyLink = async (link: 'edit' | 'view'): Promise<void> => {
     try {
-      const links = await fetchLinks(docId, token)
-      onLinksLoaded(links)
-      const path = link === 'edit' ? links.editUrl : links.viewUrl
+      let path = documentPath('view', docId, token)
+      if (edit) {
+        const links = await fetchLinks(docId, token)
+        edit.onLinksLoaded(links)
+        path = link === 'edit' ? links.editUrl : links.viewUrl
+      }
       await navigator.clipboard.writeText(new URL(path, window.location.origin).href)
       setNotice({ text: link === 'edit' ? 'Edit link copied' : 'View link copied', isError: false })
     } catch (error) {
@@ -191,7 +207,7 @@ export function DocumentMenu({ docId, token, title, onResetLinks, onLinksLoaded,
           data-testid="document-menu"
           onKeyDown={onMenuKeyDown}
         >
-          {ITEMS.map(({ item, label, separatorBefore }) => (
+          {items.map(({ item, label, separatorBefore }) => (
             <MenuEntry
               key={label}
               label={label}
@@ -210,13 +226,13 @@ export function DocumentMenu({ docId, token, title, onResetLinks, onLinksLoaded,
       >
         {notice?.text}
       </span>
-      {isConfirmingDelete && (
+      {isConfirmingDelete && edit && (
         <DeleteDialog
           docId={docId}
           token={token}
           title={title}
           onCancel={() => setIsConfirmingDelete(false)}
-          onDeleted={onDeleted}
+          onDeleted={edit.onDeleted}
         />
       )}
     </span>

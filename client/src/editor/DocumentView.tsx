@@ -121,13 +121,15 @@ function LiveDocument({
           docId={docId}
           token={session.token}
           title={title}
-          onResetLinks={() => setIsSharing(true)}
-          onLinksLoaded={onLinksLoaded}
-          onDeleted={() => {
-            // Gone for everyone: off this browser's list too, and back to it (R61).
-            forgetDoc(store, docId)
-            noteDeleted(store, title)
-            window.location.assign('/')
+          edit={{
+            onResetLinks: () => setIsSharing(true),
+            onLinksLoaded,
+            onDeleted: () => {
+              // Gone for everyone: off this browser's list too, and back to it (R61).
+              forgetDoc(store, docId)
+              noteDeleted(store, title)
+              window.location.assign('/')
+            },
           }}
         />
         {/* slot:document-actions (R61, R62) */}

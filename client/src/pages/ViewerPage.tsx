@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react'
 import { CollaborativeEditor } from '../editor/CollaborativeEditor.tsx'
+import { DocumentMenu } from '../editor/DocumentMenu.tsx'
 import { editorIdentity, saveIdentity, type Identity } from '../editor/identity.ts'
 import { NameDialog } from '../editor/NameDialog.tsx'
 import { PresenceList } from '../editor/PresenceList.tsx'
@@ -78,7 +79,8 @@ function LiveView({
   const [isRenaming, setIsRenaming] = useState(false)
   useRememberedDoc(store, session, { mode: 'view', token, isSynced: status.isSynced })
   const refusal = status.connection.kind === 'refused' ? status.connection.reason : null
-  useTabTitle(useDocumentTitle(session.doc))
+  const title = useDocumentTitle(session.doc)
+  useTabTitle(title)
 
   return (
     <div className="editor-page viewer-page" data-refused={refusal !== null}>
@@ -87,6 +89,7 @@ function LiveView({
           Tandem
         </a>
         <TitleText doc={session.doc} />
+        <DocumentMenu docId={docId} token={token} title={title} />
         <span className="header-spacer" />
         <PresenceList
           awareness={session.provider.awareness}

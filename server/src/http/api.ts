@@ -215,6 +215,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     try {
       await registry.change(request.params.id, (doc) => {
         const text = doc.getText(DOC_TITLE)
+        // The same title again changes nothing: no update, no version, no webhook.
+        if (text.toString() === title) return
         text.delete(0, text.length)
         text.insert(0, title)
       })
