@@ -228,6 +228,11 @@ export class Room {
     }
   }
 
+  /** Whether its stored updates were applied: only then can its content have changed. */
+  get isMaterialized(): boolean {
+    return this.#stored === null
+  }
+
   /** An update failed halfway and this room is being given up (R31). */
   get isBroken(): boolean {
     return this.#isBroken

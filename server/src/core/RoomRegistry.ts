@@ -1,12 +1,15 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { DocStore } from '../persistence/DocStore.ts'
 import type { Persister } from './Persister.ts'
+import { documentTitle } from './documentTitle.ts'
 import { Room, type RoomOptions } from './Room.ts'
 import type * as Y from 'yjs'
 import { SERVER_ORIGIN, type Peer } from './types.ts'
 
 /** Time the shutdown may spend compacting loaded documents' logs. */
 const SHUTDOWN_COMPACTION_MS = 3_000
+/** Titles remembered for unloaded documents: at most 200 characters each, so ≤ ~4 MB (R60). */
+const MAX_REMEMBERED_TITLES = 10_000
 
 export interface RegistryOptions {
   /** How long a room without peers stays loaded before it is unloaded (once saved). */
@@ -88,6 +91,8 @@ export class RoomRegistry {
   }
   readonly #entries = this.#table.entries
   readonly #generations = this.#table.generations
+  /** Titles of documents not in memory, as they were when unloaded (see `title`). */
+  readonly #titles = new Map<string, string>()
 
   constructor(
     private readonly store: DocStore,
@@ -149,6 +154,7 @@ export class RoomRegistry {
       }
       room.destroy()
     }
+    this.#titles.delete(docId)
     await this.options.beforeDelete?.(docId)
     return await this.store.delete(docId)
   }
@@ -241,6 +247,31 @@ export class RoomRegistry {
       return room
     })
     await room.whenSaved()
+  }
+
+  /**
+   * The document's title (R60): from its room while loaded; else as it was when last unloaded;
+   * else loaded to read it. The home list polls the titles of many documents (R27): answered from
+   * memory, they neither load each document again nor keep it loaded. Rejects like `read`.
+   */
+  async title(docId: string): Promise<string> {
+    const entry = this.#entries.get(docId)
+    if (entry?.kind === 'ready' && !entry.room.isBroken) return documentTitle(entry.room.doc)
+    const remembered = this.#titles.get(docId)
+    if (remembered !== undefined) return remembered
+    return this.read(docId, (room) => documentTitle(room.doc))
+  }
+
+  #rememberTitle(docId: string, room: Room): void {
+    // A room that never applied its stored updates changed nothing since the title last read.
+    if (!room.isMaterialized || room.isBroken) return
+    this.#titles.delete(docId)
+    this.#titles.set(docId, documentTitle(room.doc))
+    // Oldest first out, so memory stays bounded however many documents are polled.
+    for (const oldest of this.#titles.keys()) {
+      if (this.#titles.size <= MAX_REMEMBERED_TITLES) break
+      this.#titles.delete(oldest)
+    }
   }
 
   /** Unloads every room after its writes are durable. */
@@ -349,6 +380,7 @@ export class RoomRegistry {
     const current = this.#entries.get(docId)
     if (current?.kind !== 'ready' || current.room !== room || room.peerCount > 0 || current.idleTimer) return
     this.#entries.delete(docId)
+    this.#rememberTitle(docId, room)
     room.destroy()
   }
 }

@@ -6,7 +6,7 @@ import type { Access } from '../auth/access.ts'
 import { newLinkKey } from '../auth/links.ts'
 import type { DocumentEvents } from '../core/events.ts'
 import { documentText } from '../core/documentText.ts'
-import { documentTitle, titleLine } from '../core/documentTitle.ts'
+import { titleLine } from '../core/documentTitle.ts'
 import { RoomUnavailableError, type RoomRegistry } from '../core/RoomRegistry.ts'
 import type { DocumentExporter } from '../export/DocumentExporter.ts'
 import { EXPORT_MEDIA_TYPES, negotiateFormat } from '../export/formats.ts'
@@ -121,12 +121,16 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
     const room = registry.peek(id)
     const presence = room?.presence() ?? { editors: [], viewers: [] }
-    // The title lives in the document (R60): a document nobody has open is loaded for it, and
-    // stays loaded for ROOM_IDLE_MS, so the home list's polls of it read memory, not the log. One
-    // that cannot be loaded still answers its metadata (R10), without a title.
-    const read = room ? null : await readDocument(request, documentTitle)
-    if (read && !read.ok && read.reason === CLOSE_REASONS.docNotFound) return sendReason(reply, read.reason)
-    const title = room ? documentTitle(room.doc) : read?.ok ? read.value : null
+    // The title lives in the document (R60); the registry remembers it for documents it unloaded.
+    // One that cannot be loaded still answers its metadata (R10), without a title.
+    let title: string | null = null
+    try {
+      title = await registry.title(id)
+    } catch (error) {
+      if (error instanceof RoomUnavailableError && error.reason === CLOSE_REASONS.docNotFound)
+        return sendReason(reply, error.reason)
+      request.log.warn({ docId: id, err: error }, 'document title unavailable')
+    }
     const body = JSON.stringify({
       id,
       ...(title === null ? {} : { title }),

@@ -28,6 +28,31 @@ describe('titles', () => {
     await eventually(async () => expect(await status()).toBe('Trip plan 2026'))
   })
 
+  it('[R60] a document out of memory answers its title as it was unloaded, without loading it again', async () => {
+    const server = await startTestServer({ ROOM_IDLE_MS: '50' })
+    const doc = await createDoc(server.url)
+    const title = async () =>
+      (
+        (await (await fetch(`${server.url}/api/docs/${doc.id}?k=${doc.viewToken}`)).json()) as {
+          title: string
+        }
+      ).title
+    const editor = ourClient(server.url, doc.id, doc.editToken)
+    await editor.whenSynced()
+    editor.doc.getText(DOC_TITLE).insert(0, 'Minutes')
+    await eventually(async () => expect(await title()).toBe('Minutes'))
+    editor.destroy()
+    await eventually(() => expect(server.registry.loadedRoomCount).toBe(0))
+    for (let poll = 0; poll < 3; poll++) {
+      expect(await title()).toBe('Minutes')
+      expect(server.registry.loadedRoomCount).toBe(0)
+    }
+    // After a restart nothing is remembered: the document is loaded once to read it.
+    const restarted = await server.restart()
+    const response = await fetch(`${restarted.url}/api/docs/${doc.id}?k=${doc.viewToken}`)
+    expect(((await response.json()) as { title: string }).title).toBe('Minutes')
+  })
+
   it('[R60] PUT /api/docs/:id/title sets it for connected editors; bad input is 400, a view link 403', async () => {
     const server = await startTestServer()
     const doc = await createDoc(server.url)
