@@ -21,6 +21,8 @@ interface Pending {
   /** Who wrote them (display names). */
   readonly authors: Set<string>
   timer: NodeJS.Timeout | null
+  /** When the last durable edit was reported (ms since the epoch). */
+  lastChangedAt: number
   /** Recordings of this document run one at a time, in order. */
   chain: Promise<unknown>
 }
@@ -49,8 +51,20 @@ export class VersionRecorder {
     const pending = this.#pending(docId)
     pending.isChanged = true
     for (const author of authors) pending.authors.add(author)
-    if (pending.timer) clearTimeout(pending.timer)
-    pending.timer = setTimeout(() => void this.#recordAuto(docId, 'pause'), this.#options.pauseMs)
+    pending.lastChangedAt = Date.now()
+    // One timer per document, not one per batch of edits: when it fires early (edits came since it
+    // was set) it waits for the rest of the pause.
+    if (!pending.timer) this.#armPause(docId, pending, this.#options.pauseMs)
+  }
+
+  #armPause(docId: string, pending: Pending, delayMs: number): void {
+    pending.timer = setTimeout(() => {
+      pending.timer = null
+      if (this.#isClosed) return
+      const quietMs = Date.now() - pending.lastChangedAt
+      if (quietMs < this.#options.pauseMs) this.#armPause(docId, pending, this.#options.pauseMs - quietMs)
+      else void this.#recordAuto(docId, 'pause')
+    }, delayMs)
     pending.timer.unref()
   }
 
@@ -145,7 +159,13 @@ export class VersionRecorder {
   #pending(docId: string): Pending {
     let pending = this.#docs.get(docId)
     if (!pending) {
-      pending = { isChanged: false, authors: new Set(), timer: null, chain: Promise.resolve() }
+      pending = {
+        isChanged: false,
+        authors: new Set(),
+        timer: null,
+        lastChangedAt: 0,
+        chain: Promise.resolve(),
+      }
       this.#docs.set(docId, pending)
     }
     return pending
