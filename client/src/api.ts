@@ -341,3 +341,8 @@ function isStringArray(value: unknown): value is string[] {
 function isSitePath(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//')
 }
+
+/** What to tell a person about a failed request: the API's own wording where it gave one. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
-import { deleteDocument, fetchExport, fetchLinks, type DocumentLinks } from '../api.ts'
+import { errorMessage, fetchExport, fetchLinks, type DocumentLinks } from '../api.ts'
 import { documentPath } from '../route.ts'
-import { Dialog } from '../ui/Dialog.tsx'
+import { DeleteDialog } from './DeleteDialog.tsx'
 import { DOWNLOAD_FORMATS, downloadFileName, type DownloadFormat } from './fileName.ts'
 import './DocumentMenu.css'
 import './print.css'
@@ -125,7 +125,7 @@ export function DocumentMenu({ docId, token, title, edit }: Props) {
       const blob = await fetchExport(docId, token, format.format)
       saveFile(blob, downloadFileName(title, format.extension))
     } catch (error) {
-      setNotice({ text: `Could not download: ${messageOf(error)}`, isError: true })
+      setNotice({ text: `Could not download: ${errorMessage(error)}`, isError: true })
     }
   }
 
@@ -141,7 +141,10 @@ export function DocumentMenu({ docId, token, title, edit }: Props) {
       setNotice({ text: link === 'edit' ? 'Edit link copied' : 'View link copied', isError: false })
     } catch (error) {
       // Clipboard access needs a secure context and permission; Share shows the links to select.
-      setNotice({ text: `Could not copy the link: ${messageOf(error)}. Use Share instead.`, isError: true })
+      setNotice({
+        text: `Could not copy the link: ${errorMessage(error)}. Use Share instead.`,
+        isError: true,
+      })
     }
   }
 
@@ -267,66 +270,6 @@ function MenuEntry({
   )
 }
 
-type DeleteState =
-  | { readonly kind: 'confirming' }
-  | { readonly kind: 'deleting' }
-  | { readonly kind: 'failed'; readonly message: string }
-
-/** "Delete document…" asks first, naming the document: a delete is for everyone and for good (R55). */
-export function DeleteDialog({
-  docId,
-  token,
-  title,
-  onCancel,
-  onDeleted,
-}: {
-  readonly docId: string
-  readonly token: string
-  readonly title: string
-  readonly onCancel: () => void
-  readonly onDeleted: () => void
-}) {
-  const headingId = useId()
-  const [state, setState] = useState<DeleteState>({ kind: 'confirming' })
-  const confirm = async (): Promise<void> => {
-    setState({ kind: 'deleting' })
-    try {
-      await deleteDocument(docId, token)
-      onDeleted()
-    } catch (error) {
-      setState({ kind: 'failed', message: messageOf(error) })
-    }
-  }
-  return (
-    <Dialog labelledBy={headingId} onClose={onCancel} testId="delete-dialog">
-      <h2 id={headingId}>Delete “{title === '' ? 'Untitled' : title}”?</h2>
-      <p>
-        The document is deleted for everyone who has its links, and its history with it. This cannot be
-        undone.
-      </p>
-      {state.kind === 'failed' && (
-        <p className="error" role="alert">
-          Could not delete it: {state.message}
-        </p>
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onCancel} autoFocus>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          data-testid="confirm-delete"
-          disabled={state.kind === 'deleting'}
-          onClick={() => void confirm()}
-        >
-          {state.kind === 'deleting' ? 'Deleting…' : 'Delete'}
-        </button>
-      </div>
-    </Dialog>
-  )
-}
-
 function menuItems(menu: HTMLElement | null): HTMLElement[] {
   return menu === null ? [] : Array.from(menu.querySelectorAll<HTMLElement>('[role="menuitem"]'))
 }
@@ -343,8 +286,4 @@ function saveFile(blob: Blob, name: string): void {
   link.remove()
   // The download has started by now; revoking later would keep the bytes for the page's life.
   setTimeout(() => URL.revokeObjectURL(url), 0)
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -4,6 +4,7 @@ import { useIsNarrow } from '../ui/useIsNarrow.ts'
 import type { Identity } from './identity.ts'
 import { readPresence, type PresenceUser } from './presence.ts'
 import { useAwareness } from './useAwareness.ts'
+import { EyeIcon } from '../ui/EyeIcon.tsx'
 
 interface Props {
   readonly awareness: Awareness
@@ -105,17 +106,7 @@ function UserLabel({ name, color, isSelf }: LabelProps) {
   return (
     <>
       {color === null ? (
-        <svg
-          className="presence-eye"
-          viewBox="0 0 24 24"
-          fill="none"
-          stroke="currentColor"
-          strokeWidth="2"
-          aria-hidden="true"
-        >
-          <path d="M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z" />
-          <circle cx="12" cy="12" r="3" />
-        </svg>
+        <EyeIcon />
       ) : (
         <span className="presence-dot" style={{ backgroundColor: color }} aria-hidden="true" />
       )}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { fetchLinks, type DocumentLinks } from '../api.ts'
+import { errorMessage, fetchLinks, type DocumentLinks } from '../api.ts'
 import type { SaveState } from '../sync/index.ts'
 import { Dialog } from '../ui/Dialog.tsx'
 import { CopyButton } from './CopyButton.tsx'
@@ -39,7 +39,7 @@ export function ShareDialog({ docId, token, save, onLoaded, onReset, onClose }: 
         if (isCurrent) setState({ kind: 'showing', links, hasJustReset: false })
       },
       (error: unknown) => {
-        if (isCurrent) setState({ kind: 'unavailable', message: messageOf(error) })
+        if (isCurrent) setState({ kind: 'unavailable', message: errorMessage(error) })
       },
     )
     return () => {
@@ -52,7 +52,7 @@ export function ShareDialog({ docId, token, save, onLoaded, onReset, onClose }: 
     try {
       setState({ kind: 'showing', links: await onReset(), hasJustReset: true })
     } catch (error) {
-      setState({ kind: 'resetFailed', links, message: messageOf(error) })
+      setState({ kind: 'resetFailed', links, message: errorMessage(error) })
     }
   }
 
@@ -204,8 +204,4 @@ function LinkField({ id, label, hint, path }: LinkFieldProps) {
       </div>
     </div>
   )
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -1,4 +1,5 @@
 import type { Awareness } from 'y-protocols/awareness'
+import { EyeIcon } from '../ui/EyeIcon.tsx'
 import { Popover } from '../ui/Popover.tsx'
 import { useIsNarrow } from '../ui/useIsNarrow.ts'
 import { useAwareness } from './useAwareness.ts'
@@ -41,21 +42,5 @@ export function ViewerCount({ awareness }: { awareness: Awareness }) {
         ))}
       </ul>
     </Popover>
-  )
-}
-
-function EyeIcon() {
-  return (
-    <svg
-      className="presence-eye"
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="2"
-      aria-hidden="true"
-    >
-      <path d="M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z" />
-      <circle cx="12" cy="12" r="3" />
-    </svg>
   )
 }

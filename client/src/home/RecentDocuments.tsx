@@ -1,7 +1,7 @@
 import { CLOSE_REASONS } from '@tandem/shared'
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react'
-import { setDocumentTitle } from '../api.ts'
-import { DeleteDialog } from '../editor/DocumentMenu.tsx'
+import { errorMessage, setDocumentTitle } from '../api.ts'
+import { DeleteDialog } from '../editor/DeleteDialog.tsx'
 import { forgetDoc, noteDocStatus, rememberedDocs, type RememberedDoc } from '../links.ts'
 import { documentPath } from '../route.ts'
 import type { KeyValueStore } from '../storage.ts'
@@ -264,7 +264,7 @@ function RenameForm({
     try {
       onDone(await setDocumentTitle(docId, editToken, value))
     } catch (error) {
-      setState({ kind: 'failed', message: error instanceof Error ? error.message : String(error) })
+      setState({ kind: 'failed', message: errorMessage(error) })
     }
   }
 

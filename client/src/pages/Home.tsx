@@ -1,6 +1,6 @@
 import { MAX_DOC_ID_LENGTH } from '@tandem/shared'
 import { useMemo, useState, type FormEvent } from 'react'
-import { createDocument } from '../api.ts'
+import { createDocument, errorMessage } from '../api.ts'
 import { openPathOf, RecentDocuments } from '../home/RecentDocuments.tsx'
 import { rememberDoc, rememberedDoc, takeNotice } from '../links.ts'
 import { documentPath, openTargetFromInput } from '../route.ts'
@@ -28,7 +28,7 @@ export function Home() {
       rememberDoc(store, links.id, { editToken: links.editToken, viewToken: links.viewToken })
       window.location.assign(links.editUrl)
     } catch (error) {
-      setCreate({ kind: 'failed', message: error instanceof Error ? error.message : String(error) })
+      setCreate({ kind: 'failed', message: errorMessage(error) })
     }
   }
 
