@@ -17,6 +17,31 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(1234),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, `:`, `_` and `-` (at most 64)')
+    .default('tandem:'),
+  NODE_NAME: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'lowercase letters, digits and `-` (at most 32)')
+    .optional(),
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
   SYNC_WRITES: boolFromEnv.default(false),
   CLIENT_DIR: z.string().min(1).default(defaultClientDir),
   MAX_MESSAGE_BYTES: z.coerce
@@ -86,7 +111,16 @@ export function envDefaults(): z.output<typeof envSchema> {
 export const ENV_DOCS: Record<keyof z.input<typeof envSchema>, string> = {
   PORT: 'TCP port to listen on (0 picks a free port)',
   HOST: 'interface to bind',
-  DATA_DIR: 'directory of the embedded LevelDB database',
+  DATA_DIR: 'directory of the embedded LevelDB database (unused with DATABASE_URL)',
+  DATABASE_URL:
+    'PostgreSQL URL: documents, versions, link keys and the webhook outbox live there instead of LevelDB',
+  REDIS_URL:
+    'Redis URL (with DATABASE_URL): cluster mode, edits and presence reach every node serving a document',
+  REDIS_PREFIX: 'prefix of every Redis channel and key, so clusters can share one Redis',
+  NODE_NAME:
+    'this node’s name in logs and in long-poll session ids (the proxy’s routing key); default: random',
+  TRUSTED_PROXIES:
+    'comma-separated proxy addresses or CIDRs whose `X-Forwarded-For` names the client (per-IP limits, logs)',
   SYNC_WRITES: 'fsync every group commit (power-loss safe, slower); `1` or `0`',
   CLIENT_DIR: 'directory of the built client served at `/`',
   MAX_MESSAGE_BYTES: 'largest WebSocket message accepted; larger ones close the connection (1009)',
@@ -133,6 +167,15 @@ export interface Config {
   readonly port: number
   readonly host: string
   readonly dataDir: string
+  /** DATABASE_URL: PostgreSQL instead of LevelDB (SPEC R64); null: embedded LevelDB. */
+  readonly databaseUrl: string | null
+  /** REDIS_URL: cross-node fan-out (SPEC R65); null: this process is the only node. */
+  readonly redisUrl: string | null
+  readonly redisPrefix: string
+  /** NODE_NAME; null: a random name per start. */
+  readonly nodeName: string | null
+  /** TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[]
   readonly syncWrites: boolean
   readonly clientDir: string
   readonly maxMessageBytes: number
@@ -189,6 +232,8 @@ export function parseConfig(given: Record<string, string | undefined>): Config {
     : result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
   if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET)
     problems.push('  WEBHOOK_SECRET: required when WEBHOOK_URL is set')
+  if (env.REDIS_URL && !env.DATABASE_URL)
+    problems.push('  REDIS_URL: needs DATABASE_URL (every node must read the same documents)')
   if (!result.success || problems.length > 0)
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`)
   const e = result.data
@@ -196,6 +241,11 @@ export function parseConfig(given: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
+    nodeName: e.NODE_NAME ?? null,
+    trustedProxies: e.TRUSTED_PROXIES,
     syncWrites: e.SYNC_WRITES,
     clientDir: e.CLIENT_DIR,
     maxMessageBytes: e.MAX_MESSAGE_BYTES,
