@@ -7,7 +7,10 @@ import { Access } from './auth/access.ts'
 import { LinkSigner } from './auth/links.ts'
 import { loadLinkSecret } from './auth/secret.ts'
 import type { Config } from './config.ts'
+import { randomBytes } from 'node:crypto'
+import { ClusterSync } from './core/ClusterSync.ts'
 import { DocumentEvents } from './core/events.ts'
+import { RedisBus } from './cluster/RedisBus.ts'
 import { Persister } from './core/Persister.ts'
 import { documentTitle } from './core/documentTitle.ts'
 import { RoomRegistry, RoomUnavailableError } from './core/RoomRegistry.ts'
@@ -130,6 +133,39 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onError: (error, attempt) => app.log.error({ err: error, attempt }, 'persist failed; will retry'),
     onBatch: (batch) => metrics.persisted(batch),
   })
+  // Cluster mode (SPEC R65, R66): committed edits and presence reach the other nodes through Redis.
+  // The node id is new on every start, so a restarted node's messages are never taken for the old.
+  const nodeId = `${config.nodeName ?? 'node'}-${randomBytes(4).toString('hex')}`
+  const storeForCluster = store
+  const bus = config.redisUrl
+    ? await RedisBus.open({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        onEvent: (event) => {
+          switch (event.kind) {
+            case 'down':
+              return app.log.warn({ connection: event.connection, err: event.error }, 'redis connection lost')
+            case 'up':
+              return app.log.warn({ connection: event.connection }, 'redis connection back; catching up')
+            case 'dropped':
+              return metrics.clusterMessageDropped()
+          }
+        },
+      })
+    : null
+  const cluster = bus
+    ? new ClusterSync({
+        bus,
+        nodeId,
+        load: (docId) => storeForCluster.load(docId),
+        onCatchUp: (docId, reason) => {
+          metrics.clusterCatchUp(reason)
+          app.log.debug({ docId, reason }, 'catching up from the store')
+        },
+        onError: (docId, error) => app.log.warn({ docId, err: error }, 'cluster sync failed; will retry'),
+      })
+    : null
+  if (cluster) persister.onCommitted((entries) => cluster.committed(entries))
   const events = new DocumentEvents()
   // Version history (SPEC R62) in the documents' LevelDB; a store passed in by a test keeps it in
   // memory.
@@ -153,6 +189,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     roomIdleMs: config.roomIdleMs,
     maxPendingBytes: config.maxMessageBytes,
     onLoadError: (docId, error) => app.log.error({ docId, err: error }, 'document failed to load'),
+    ...(cluster ? { links: cluster } : {}),
     // A deleted document's versions go with it (R55, R62), before the document itself.
     beforeDelete: async (docId) => {
       await recorder.forget(docId)
@@ -184,6 +221,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onPersisted: (contributors) =>
         events.emit({ type: 'document.persisted', docId, contributors, at: Date.now() }),
       onEditorsGone: () => recorder.editorsGone(docId),
+      ...(cluster ? { onPresence: (update: Uint8Array) => cluster.presence(docId, update) } : {}),
     }),
   })
   const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
@@ -333,6 +371,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         // Changed documents get their version while their rooms are still loaded (R62).
         await recorder.close()
         await registry.close()
+        cluster?.destroy()
+        await bus?.close()
         await app.close()
         persister.close()
         // After the registry flushed (the last edits' events are in), before the database closes.

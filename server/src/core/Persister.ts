@@ -50,6 +50,7 @@ export class Persister implements Intake {
   #wake: (() => void) | null = null
   #isOverloaded = false
   readonly #relievedListeners = new Set<() => void>()
+  readonly #committedListeners = new Set<(entries: readonly AppendEntry[]) => void>()
 
   constructor(
     private readonly store: DocStore,
@@ -107,6 +108,15 @@ export class Persister implements Intake {
     })
   }
 
+  /**
+   * Told of every batch once it is durable, in commit order: what other nodes may now be sent
+   * (R65). A listener must not throw.
+   */
+  onCommitted(listener: (entries: readonly AppendEntry[]) => void): Disposer {
+    this.#committedListeners.add(listener)
+    return () => this.#committedListeners.delete(listener)
+  }
+
   onStatus(listener: (status: PersistStatus) => void): Disposer {
     this.#statusListeners.add(listener)
     return () => this.#statusListeners.delete(listener)
@@ -133,6 +143,7 @@ export class Persister implements Intake {
       try {
         await this.store.append(batch)
         this.#report(batch, startedAt, true)
+        for (const listener of this.#committedListeners) listener(batch)
         attempt = 0
         this.#markDurable(batch.at(-1)?.ticket ?? this.#durableTicket)
         this.#setStatus('ok')

@@ -9,7 +9,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import { checkAwarenessState, readAwarenessEntries, type AwarenessLimits } from './awarenessValidation.ts'
 import { TokenBucket } from './TokenBucket.ts'
-import { SERVER_ORIGIN, type Peer } from './types.ts'
+import { REMOTE_ORIGIN, SERVER_ORIGIN, type Peer } from './types.ts'
 
 /** Viewer presence is renewed well inside y-protocols' 30 s awareness timeout. */
 const VIEWER_PRESENCE_RENEW_MS = 15_000
@@ -33,6 +33,8 @@ export interface PresenceHooks {
   reject(peer: Peer, reason: CloseReason, detail: string): void
   /** An entry was dropped (metrics, debug logs); never changes the outcome. */
   dropped?(peer: Peer, kind: PresenceDrop, clientId: number): void
+  /** Entries this node's connections changed, for the other nodes (R66). */
+  publish?(update: Uint8Array): void
 }
 
 interface PeerPresence {
@@ -57,6 +59,8 @@ export class Presence {
   /** Which connection holds which awareness client id; null: the room itself (a viewer's entry). */
   readonly #holders = new Map<number, Peer | null>()
   readonly #peers = new Map<Peer, PeerPresence>()
+  /** Awareness client ids held by connections of other nodes (R66). */
+  readonly #remote = new Set<number>()
   #viewerRenewal: NodeJS.Timeout | null = null
 
   constructor(
@@ -95,7 +99,7 @@ export class Presence {
       state.viewer.clock += 1
       this.#publish([{ clientId: state.viewer.clientId, clock: state.viewer.clock, state: null }])
       this.#holders.delete(state.viewer.clientId)
-      if (this.viewerCount === 0 && this.#viewerRenewal) {
+      if (this.#localViewerCount === 0 && this.#viewerRenewal) {
         clearInterval(this.#viewerRenewal)
         this.#viewerRenewal = null
       }
@@ -119,6 +123,41 @@ export class Presence {
     source.clientIds.clear()
   }
 
+  /** Whether a connection of another node holds the id (R66). */
+  isHeldElsewhere(clientId: number): boolean {
+    return this.#remote.has(clientId)
+  }
+
+  /**
+   * Entries another node published (R66): applied unless a connection of this node holds the id
+   * (this node's own view of its clients wins); then sent to this node's peers, never back.
+   */
+  applyRemote(update: Uint8Array): void {
+    const decoded = readAwarenessEntries(update, this.limits)
+    if (!decoded.ok) return
+    const kept: AwarenessEntry[] = []
+    for (const entry of decoded.entries) {
+      if (this.#holders.has(entry.clientId)) continue
+      let state: unknown
+      try {
+        state = JSON.parse(entry.json)
+      } catch {
+        continue
+      }
+      if (state === null) this.#remote.delete(entry.clientId)
+      else this.#remote.add(entry.clientId)
+      kept.push({ clientId: entry.clientId, clock: entry.clock, state })
+    }
+    if (kept.length > 0)
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(kept), REMOTE_ORIGIN)
+  }
+
+  /** The entries this node's connections hold, as an awareness update; null when none (R66). */
+  localUpdate(): Uint8Array | null {
+    const ids = [...this.#holders.keys()].filter((id) => this.awareness.states.has(id))
+    return ids.length > 0 ? awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids) : null
+  }
+
   /** Every state, as the frame a joining client gets; null when nobody is present. */
   snapshotFrame(): Uint8Array | null {
     const ids = [...this.awareness.getStates().keys()]
@@ -129,7 +168,16 @@ export class Presence {
     })
   }
 
+  /** Viewers present, this node's and (in a cluster) other nodes' (R27, R66). */
   get viewerCount(): number {
+    let count = 0
+    for (const state of this.awareness.getStates().values())
+      if ((state as { viewer?: unknown }).viewer) count += 1
+    return count
+  }
+
+  /** This node's viewer connections: its renewal timer runs while there are any. */
+  get #localViewerCount(): number {
     let count = 0
     for (const state of this.#peers.values()) if (state.viewer) count += 1
     return count
@@ -174,6 +222,15 @@ export class Presence {
       const id = entry.clientId
       const heldClock = this.awareness.meta.get(id)?.clock ?? 0
       let holder = this.#holders.get(id)
+      if (holder === undefined && this.#remote.has(id)) {
+        // Held on another node: a stock client's echo carries the clock this node has; a newer
+        // clock is that client itself, moved to this node (R66).
+        if (entry.clock <= heldClock) {
+          this.hooks.dropped?.(peer, 'echo', id)
+          continue
+        }
+        this.#remote.delete(id)
+      }
       if (holder && holder !== peer && isSameWriter(holder, peer) && entry.clock >= heldClock) {
         this.hooks.supersede(holder, peer)
         holder = this.#holders.get(id)
@@ -270,22 +327,22 @@ export class Presence {
     }
   }
 
-  readonly #onUpdate = ({ added, updated, removed }: AwarenessChange): void => {
+  readonly #onUpdate = ({ added, updated, removed }: AwarenessChange, origin: unknown): void => {
     // A removed state is nobody's any more (its client said goodbye, or it timed out): whoever
     // announces that id next claims it.
     for (const id of removed) {
+      this.#remote.delete(id)
       const holder = this.#holders.get(id)
       if (!holder) continue
       this.#holders.delete(id)
       this.#peers.get(holder)?.clientIds.delete(id)
     }
     const changed = added.concat(updated, removed)
-    this.hooks.broadcast(
-      encodeMessage({
-        type: 'awareness',
-        update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed),
-      }),
-    )
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)
+    this.hooks.broadcast(encodeMessage({ type: 'awareness', update }))
+    // Other nodes hear of this node's changes only: not of theirs, and not of time-outs, which
+    // every node applies by itself (R66).
+    if (origin !== REMOTE_ORIGIN && origin !== 'timeout') this.hooks.publish?.(update)
   }
 }
 

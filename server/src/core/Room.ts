@@ -17,7 +17,7 @@ import { stateVectorOf } from './storedState.ts'
 import { TurnBroadcast } from './TurnBroadcast.ts'
 import { WaitingUpdates, type WaitReason, type WaitingUpdate } from './WaitingUpdates.ts'
 import { STOCK_WRITER, WriterBindings } from './WriterBindings.ts'
-import { STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
+import { REMOTE_ORIGIN, STORE_ORIGIN, isOrigin, type Disposer, type Origin, type Peer } from './types.ts'
 
 const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024
 /**
@@ -65,7 +65,12 @@ export interface RoomOptions {
   readonly onPresenceDropped?: (peer: Peer, kind: PresenceDrop, clientId: number) => void
   /** The last editor left (viewers and probes may remain): version history takes a version (R62). */
   readonly onEditorsGone?: () => void
+  /** Presence this node's connections changed, for the other nodes of a cluster (R66). */
+  readonly onPresence?: (update: Uint8Array) => void
 }
+
+/** What became of an update another node committed (R65). */
+export type RemoteOutcome = 'applied' | 'missing' | 'refused'
 
 interface PeerState {
   readonly peer: Peer
@@ -187,6 +192,7 @@ export class Room {
       contest: (holder) => this.#contest(holder),
       reject: (peer, reason, detail) => this.#reject(peer, reason, detail),
       dropped: options.onPresenceDropped,
+      publish: options.onPresence,
     })
     // Not Yjs's 'update' event: Yjs would encode every transaction again (an 8 MiB insert costs
     // tens of MiB to re-encode) when the room already holds the validated bytes it applied.
@@ -264,6 +270,52 @@ export class Room {
   /** Who is here, by the names in their awareness states: what the dashboard shows (R27). */
   presence(): { editors: string[]; viewers: string[] } {
     return this.#presence.summary()
+  }
+
+  /**
+   * An update another node committed (R65): applied and sent to this node's peers, never stored
+   * again; the writer bindings it made are learned (R33). `missing`: it needs content this node
+   * lacks (a message it missed); `refused`: it does not fit this document. Either way the caller
+   * catches up from the store, which holds whatever another node published.
+   */
+  applyRemote(received: Uint8Array, writers: ReadonlyArray<readonly [number, string]>): RemoteOutcome {
+    if (this.#isBroken) return 'refused'
+    for (const [client, key] of writers) this.#bindings.learn(client, key)
+    let update = received
+    let verdict = validateUpdate(this.doc, update, this.#limits.update)
+    if (verdict.ok && verdict.needsTrim) {
+      update = Y.diffUpdate(update, Y.encodeStateVector(this.doc))
+      verdict = validateUpdate(this.doc, update, this.#limits.update)
+    }
+    if (!verdict.ok) return 'refused'
+    if (verdict.waitsFor.size > 0) return 'missing'
+    if (!this.#applyAtomically(update, REMOTE_ORIGIN, verdict.isFaithful, null)) return 'refused'
+    // Editors' updates of this node may have waited for exactly this content (R31).
+    this.#drainWaiting(false)
+    return 'applied'
+  }
+
+  /**
+   * Applies what the stored document holds and this room lacks, by its state vector (R65): what
+   * other nodes committed while this node missed their messages. Stored content is trusted as a
+   * load trusts it; peers receive only what changed.
+   */
+  catchUp(stored: readonly Uint8Array[], writers?: ReadonlyMap<number, string>): void {
+    if (this.#isBroken || stored.length === 0) return
+    for (const [client, key] of writers ?? []) this.#bindings.learn(client, key)
+    const whole = stored.length === 1 ? (stored[0] as Uint8Array) : Y.mergeUpdates([...stored])
+    const missing = Y.diffUpdate(whole, Y.encodeStateVector(this.doc))
+    if (this.#applyAtomically(missing, REMOTE_ORIGIN, false, null)) this.#drainWaiting(false)
+  }
+
+  /** Entries other nodes' connections changed (R66). */
+  applyRemotePresence(update: Uint8Array): void {
+    if (!this.#isBroken) this.#presence.applyRemote(update)
+  }
+
+  /** The presence of this node's connections, for a node that asks (R66); null when none. */
+  localPresence(): Uint8Array | null {
+    return this.#presence.localUpdate()
   }
 
   /** Closes every peer with `reason` (links were reset, document deleted): not a rejection. */
@@ -466,6 +518,8 @@ export class Room {
     const isSpokenFor = (client: number): boolean =>
       this.#writers.has(client) ||
       this.#presence.holderOf(client) !== undefined ||
+      // Its stock writer is connected to another node, or moved from there to this one (R66).
+      this.#presence.isHeldElsewhere(client) ||
       this.#released?.has(client) === true
     const leftOut = this.#bindings.foreignTo(peer.writerKey ?? null, verdict.writtenClients, isSpokenFor)
     if (leftOut.length > 0 && isLiveEdit) {
@@ -720,7 +774,8 @@ export class Room {
     this.#fullStateFrame = null
     if (this.#isBroken) return
     this.#broadcast.add(update, isOrigin(origin) && origin.kind === 'peer' ? origin.peer : null, frame)
-    if (!(isOrigin(origin) && origin.kind === 'store')) {
+    // What came from the store or from another node is stored already (R65).
+    if (!(isOrigin(origin) && (origin.kind === 'store' || origin.kind === 'remote'))) {
       this.#lastTicket = this.persister.enqueue(this.docId, update, this.#bindings.takeUnsaved())
     }
   }

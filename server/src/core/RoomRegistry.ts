@@ -1,5 +1,6 @@
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { DocStore } from '../persistence/DocStore.ts'
+import type { RoomLinks } from './ClusterSync.ts'
 import type { Persister } from './Persister.ts'
 import { documentTitle } from './documentTitle.ts'
 import { Room, type RoomOptions } from './Room.ts'
@@ -24,6 +25,8 @@ export interface RegistryOptions {
    * room is gone, before the document itself, so a failure leaves a document a retry can delete.
    */
   readonly beforeDelete?: (docId: string) => Promise<void>
+  /** The other nodes of a cluster, told of every room's life (R65); absent on a single node. */
+  readonly links?: RoomLinks
 }
 
 /**
@@ -151,6 +154,7 @@ export class RoomRegistry {
       if (current?.kind === 'ready' && current.room === room) {
         if (current.idleTimer) clearTimeout(current.idleTimer)
         this.#entries.delete(docId)
+        this.options.links?.close(docId)
       }
       room.destroy()
     }
@@ -286,7 +290,10 @@ export class RoomRegistry {
     }
     await Promise.all(rooms.map((room) => room.whenSaved()))
     await this.#compactForNextStart(rooms)
-    for (const room of rooms) room.destroy()
+    for (const room of rooms) {
+      this.options.links?.close(room.docId)
+      room.destroy()
+    }
     this.#entries.clear()
   }
 
@@ -323,18 +330,26 @@ export class RoomRegistry {
     const entry = this.#entries.get(docId)
     if (entry?.kind === 'ready') return Promise.resolve(entry.room)
     if (entry?.kind === 'loading') return entry.promise
-    const promise = this.store.load(docId).then((stored) => {
-      const room = new Room(docId, stored, this.persister, {
-        ...this.options.roomOptions?.(docId),
-        onBroken: () => this.#dropBroken(docId),
+    const links = this.options.links
+    // In a cluster the document's channel is open before the store is read (R65).
+    const promise = (links ? links.open(docId) : Promise.resolve())
+      .then(() => this.store.load(docId))
+      .then((stored) => {
+        const room = new Room(docId, stored, this.persister, {
+          ...this.options.roomOptions?.(docId),
+          onBroken: () => this.#dropBroken(docId),
+        })
+        if (!stored) this.#table.unstored.add(room)
+        links?.attach(room)
+        return room
       })
-      if (!stored) this.#table.unstored.add(room)
-      return room
-    })
     this.#entries.set(docId, { kind: 'loading', promise })
     promise.then(
       (room) => this.#entries.set(docId, { kind: 'ready', room, idleTimer: null }),
-      () => this.#entries.delete(docId),
+      () => {
+        this.#entries.delete(docId)
+        links?.close(docId)
+      },
     )
     return promise
   }
@@ -344,6 +359,7 @@ export class RoomRegistry {
     const entry = this.#entries.get(docId)
     if (entry?.kind !== 'ready') return
     this.#entries.delete(docId)
+    this.options.links?.close(docId)
     if (entry.idleTimer) clearTimeout(entry.idleTimer)
     queueMicrotask(() => {
       entry.room.closeAll(CLOSE_REASONS.docUnavailable)
@@ -380,6 +396,7 @@ export class RoomRegistry {
     const current = this.#entries.get(docId)
     if (current?.kind !== 'ready' || current.room !== room || room.peerCount > 0 || current.idleTimer) return
     this.#entries.delete(docId)
+    this.options.links?.close(docId)
     this.#rememberTitle(docId, room)
     room.destroy()
   }

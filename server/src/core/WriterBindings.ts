@@ -42,7 +42,12 @@ export class WriterBindings {
     this.#unsaved.push([client, writerKey])
   }
 
-  /** Bindings not yet handed to the persister; undefined when there are none. */
+  /** A binding another node made and stored (R65): known here, not stored again. */
+  learn(client: number, writerKey: string): void {
+    if (!this.#keys.has(client)) this.#keys.set(client, writerKey)
+  }
+
+    /** Bindings not yet handed to the persister; undefined when there are none. */
   takeUnsaved(): Array<[number, string]> | undefined {
     return this.#unsaved.length > 0 ? this.#unsaved.splice(0) : undefined
   }

@@ -38,13 +38,18 @@ export interface Peer {
 
 /**
  * Typed Yjs transaction origins (STYLE.md 8): broadcast skips the originating peer, the persister
- * skips what came from the store.
+ * skips what came from the store and from other nodes (`remote`: already stored by the node that
+ * accepted it, SPEC R65).
  */
 export type Origin =
-  { readonly kind: 'peer'; readonly peer: Peer } | { readonly kind: 'store' } | { readonly kind: 'server' }
+  | { readonly kind: 'peer'; readonly peer: Peer }
+  | { readonly kind: 'store' }
+  | { readonly kind: 'server' }
+  | { readonly kind: 'remote' }
 
 export const STORE_ORIGIN: Origin = Object.freeze({ kind: 'store' })
 export const SERVER_ORIGIN: Origin = Object.freeze({ kind: 'server' })
+export const REMOTE_ORIGIN: Origin = Object.freeze({ kind: 'remote' })
 
 export function isOrigin(value: unknown): value is Origin {
   return typeof value === 'object' && value !== null && 'kind' in value

@@ -1,5 +1,6 @@
 import { CLOSE_REASONS, MESSAGE_SYNC, type CloseReason } from '@tandem/shared'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { CatchUpReason } from '../core/ClusterSync.ts'
 import { messageYjsUpdate } from 'y-protocols/sync'
 import type { BatchReport } from '../core/Persister.ts'
 import type { StoreState } from '../persistence/DocStore.ts'
@@ -40,6 +41,8 @@ export class Metrics {
   readonly #persistSeconds: Histogram
   readonly #persistFailures: Counter
   readonly #storeReopens: Counter<'outcome'>
+  readonly #clusterCatchUps: Counter<'reason'>
+  readonly #clusterDropped: Counter
   readonly #webhookSeconds: Histogram<'outcome'>
 
   constructor() {
@@ -107,6 +110,17 @@ export class Metrics {
     this.#persistFailures = new Counter({
       name: 'tandem_persist_failures_total',
       help: 'Group commits that failed and will be retried (SPEC R8)',
+      registers,
+    })
+    this.#clusterCatchUps = new Counter({
+      name: 'tandem_cluster_catchups_total',
+      help: 'Documents read back from the store because another node’s message may be missing (R65)',
+      labelNames: ['reason'],
+      registers,
+    })
+    this.#clusterDropped = new Counter({
+      name: 'tandem_cluster_messages_dropped_total',
+      help: 'Messages for other nodes not published: Redis unreachable (caught up by sequence, R65)',
       registers,
     })
     this.#storeReopens = new Counter({
@@ -200,6 +214,14 @@ export class Metrics {
 
   connectionReplaced(kind: 'superseded' | 'unresponsive'): void {
     this.#takeovers.inc({ kind })
+  }
+
+  clusterCatchUp(reason: CatchUpReason): void {
+    this.#clusterCatchUps.inc({ reason })
+  }
+
+  clusterMessageDropped(): void {
+    this.#clusterDropped.inc()
   }
 
   storeReopened(outcome: 'ok' | 'failed'): void {
