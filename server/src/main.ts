@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CLOSE_REASONS } from '@tandem/shared'
-import Fastify, { type FastifyRequest } from 'fastify'
+import Fastify from 'fastify'
 import { Access } from './auth/access.ts'
 import { LinkSigner } from './auth/links.ts'
 import { loadLinkSecret } from './auth/secret.ts'
@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto'
 import { ClusterSync } from './core/ClusterSync.ts'
 import { DocumentEvents } from './core/events.ts'
 import { RedisBus } from './cluster/RedisBus.ts'
+import { RedisPresenceDirectory } from './cluster/RedisPresenceDirectory.ts'
+import { NOBODY } from './core/presenceDirectory.ts'
 import { Persister } from './core/Persister.ts'
 import { documentTitle } from './core/documentTitle.ts'
 import { RoomRegistry, RoomUnavailableError } from './core/RoomRegistry.ts'
@@ -19,15 +21,21 @@ import type { DocumentExporter } from './export/DocumentExporter.ts'
 import { registerApi } from './http/api.ts'
 import { registerErrorHandler, sendReason } from './http/errors.ts'
 import { isHealthCheck, registerHealth } from './http/health.ts'
-import { ConnectionBudget, createAdmit, isOriginAllowed } from './http/limits.ts'
+import { ConnectionBudget, createAdmit, isOriginAllowed, trustedProxies } from './http/limits.ts'
 import { guardSockets } from './http/socketGuard.ts'
 import { registerStaticClient } from './http/staticClient.ts'
 import { createAuthorize } from './http/docAccess.ts'
 import { registerVersionRoutes } from './http/versions.ts'
 import type { DocStore } from './persistence/DocStore.ts'
+import { createLoggerOptions, createRequestLog } from './observability/logging.ts'
 import { Metrics } from './observability/metrics.ts'
 import { startMetricsServer, type MetricsServer } from './observability/metricsServer.ts'
 import { LevelStore } from './persistence/LevelStore.ts'
+import { loadLinkSecretFromDatabase } from './persistence/postgres/linkSecret.ts'
+import { PgDatabase } from './persistence/postgres/PgDatabase.ts'
+import { PostgresStore } from './persistence/postgres/PostgresStore.ts'
+import { PostgresVersionStore } from './persistence/postgres/PostgresVersionStore.ts'
+import { docMigrations, settingsMigrations, versionMigrations } from './persistence/postgres/schema.ts'
 import { LevelVersionStore } from './persistence/LevelVersionStore.ts'
 import { MemoryVersionStore } from './persistence/MemoryVersionStore.ts'
 import type { VersionStore } from './persistence/VersionStore.ts'
@@ -62,19 +70,19 @@ const HEADERS_TIMEOUT_MS = 10_000
 const REQUEST_TIMEOUT_MS = 30_000
 const MAX_HEADER_BYTES = 16 * 1024
 
-/** Request log lines carry the path only: query strings hold link tokens, never logged. */
-function requestSerializer(request: FastifyRequest): Record<string, string | undefined> {
-  return { method: request.method, path: request.url.split('?')[0], ip: request.ip }
-}
-
 /** The one composition root: builds every concrete part from the config and wires them. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  // Long-poll session ids start with it: a load balancer routes a session's requests by it (R68).
+  const nodeName = config.nodeName ?? `node-${randomBytes(4).toString('hex')}`
+  const isTrustedProxy = trustedProxies(config.trustedProxies)
   const app = Fastify({
-    logger: {
+    logger: await createLoggerOptions({
       level: config.logLevel,
-      serializers: { req: requestSerializer },
+      nodeName: config.nodeName,
       ...(options.logStream ? { stream: options.logStream } : {}),
-    },
+    }),
+    logController: createRequestLog(),
+    trustProxy: isTrustedProxy,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
     // Bounded time to send a request's headers and body (slowloris), bounded header size (431),
@@ -103,8 +111,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   app.addHook('onRequest', async (request, reply) => {
     if (isShuttingDown && !isHealthCheck(request)) await sendReason(reply, CLOSE_REASONS.serverShutdown)
   })
-  await mkdir(config.dataDir, { recursive: true })
-  let store = options.store
+  // Cluster mode (SPEC R64): documents, versions and the link secret in PostgreSQL, shared by
+  // every node. Closed in close(), after the store.
+  const database = config.databaseUrl
+    ? await PgDatabase.open(config.databaseUrl, {
+        // Every module's tables, in order; a module that keeps state here adds its list.
+        migrations: [...docMigrations, ...versionMigrations, ...settingsMigrations],
+        onEvent: (event) => {
+          switch (event.kind) {
+            case 'write-failed':
+              return app.log.error({ err: event.error }, 'database write failed; writes wait for a probe')
+            case 'recovery-deferred':
+              return app.log.debug({ err: event.error }, 'database does not take writes yet')
+            case 'recovered':
+              metrics.storeReopened('ok')
+              return app.log.warn('database takes writes again; writes resume')
+            case 'idle-connection-error':
+              return app.log.warn({ err: event.error }, 'idle database connection lost')
+            case 'migrated':
+              return app.log.info({ migration: event.id }, 'database migration applied')
+          }
+        },
+      })
+    : null
+  if (!database) await mkdir(config.dataDir, { recursive: true })
+  let store =
+    options.store ??
+    (database ? new PostgresStore(database, { compactAfterEntries: config.compactAfterEntries }) : undefined)
   if (!store) {
     store = await LevelStore.open({
       dir: config.dataDir,
@@ -153,10 +186,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         },
       })
     : null
+  const directory = bus ? new RedisPresenceDirectory(bus.commands, config.redisPrefix, nodeId) : null
   const cluster = bus
     ? new ClusterSync({
         bus,
         nodeId,
+        ...(directory ? { directory } : {}),
         load: (docId) => storeForCluster.load(docId),
         onCatchUp: (docId, reason) => {
           metrics.clusterCatchUp(reason)
@@ -169,8 +204,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const events = new DocumentEvents()
   // Version history (SPEC R62) in the documents' LevelDB; a store passed in by a test keeps it in
   // memory.
-  const versions: VersionStore =
-    store instanceof LevelStore
+  const versions: VersionStore = database
+    ? new PostgresVersionStore(database)
+    : store instanceof LevelStore
       ? new LevelVersionStore(store.binarySublevel('versions'), { syncWrites: config.syncWrites })
       : new MemoryVersionStore()
   const recorder = new VersionRecorder(versions, {
@@ -221,10 +257,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onPersisted: (contributors) =>
         events.emit({ type: 'document.persisted', docId, contributors, at: Date.now() }),
       onEditorsGone: () => recorder.editorsGone(docId),
-      ...(cluster ? { onPresence: (update: Uint8Array) => cluster.presence(docId, update) } : {}),
+      ...(cluster
+        ? {
+            onPresence: (update: Uint8Array) => cluster.presence(docId, update),
+            onPeersChanged: () => cluster.peersChanged(docId),
+          }
+        : {}),
     }),
   })
-  const access = new Access(store, new LinkSigner(await loadLinkSecret(config.dataDir, config.linkSecret)))
+  const linkSecret = database
+    ? await loadLinkSecretFromDatabase(database, config.linkSecret)
+    : await loadLinkSecret(config.dataDir, config.linkSecret)
+  const access = new Access(store, new LinkSigner(linkSecret))
   const authorize = (docId: string, token: string | null | undefined) => access.check(docId, token)
   // Webhooks keep their outbox in the documents' LevelDB (docs/PROTOCOL.md §9.6). A store passed
   // in by a test (memory, failing) has no database: then there are no webhook routes.
@@ -263,7 +307,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // and the log lines and metrics of both ends (STYLE.md 16).
   const gate = new ConnectionGate({
     registry,
-    admit: createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp)),
+    admit: createAdmit(originAllowed, new ConnectionBudget(config.maxConnectionsPerIp), isTrustedProxy),
     isOriginAllowed: originAllowed,
     authorize,
     maxQueuedBytes: config.maxQueuedBytes,
@@ -281,6 +325,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const sse = createSseTransport({ gate, heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs })
   const longPoll = createLongPollTransport({
     gate,
+    nodeName,
     maxMessageBytes: config.maxMessageBytes,
     pollTimeoutMs: config.pollTimeoutMs,
     idleTimeoutMs: config.pollSessionIdleMs,
@@ -315,6 +360,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     events,
     exporter: loadExporter,
     adminApiKey: config.adminApiKey,
+    // Redis unreachable: the dashboard shows this node's part rather than failing.
+    ...(directory ? { presenceElsewhere: (docId: string) => directory.read(docId).catch(() => NOBODY) } : {}),
   })
   registerVersionRoutes(app, {
     versions,
@@ -345,6 +392,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       persister.close()
       await webhooks?.close()
       await openStore.close()
+      await database?.close()
       throw error
     }
   }
@@ -362,6 +410,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // (1012 / 503 + Retry-After, spread by their jittered backoff), make every accepted write
       // durable, then stop.
       closing ??= (async () => {
+        const startedMs = performance.now()
         isShuttingDown = true
         // Held polls first: a poll answered with another client's departure would need one
         // more round trip to learn about the shutdown.
@@ -372,13 +421,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await recorder.close()
         await registry.close()
         cluster?.destroy()
+        await directory?.close()
         await bus?.close()
         await app.close()
         persister.close()
         // After the registry flushed (the last edits' events are in), before the database closes.
         await webhooks?.close()
         await openStore.close()
+        await database?.close()
         await metricsServer?.close()
+        app.log.info({ durationMs: Math.round(performance.now() - startedMs) }, 'shut down')
       })()
       return closing
     },

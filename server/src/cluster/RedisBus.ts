@@ -101,6 +101,11 @@ export class RedisBus implements DocBus {
       .catch(() => this.options.onEvent?.({ kind: 'dropped' }))
   }
 
+  /** The connection that publishes, for other short commands (the presence directory). */
+  get commands(): Redis {
+    return this.#pub
+  }
+
   onGap(listener: () => void): Disposer {
     this.#gapListeners.add(listener)
     return () => this.#gapListeners.delete(listener)

@@ -1,5 +1,7 @@
+import { closeReasonByCode, type CloseReason } from '@tandem/shared'
 import type { AppendEntry, StoredDoc } from '../persistence/DocStore.ts'
 import type { DocBus } from './bus.ts'
+import type { PresenceDirectory } from './presenceDirectory.ts'
 import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage } from './clusterMessages.ts'
 import type { Room } from './Room.ts'
 import type { Disposer } from './types.ts'
@@ -19,6 +21,8 @@ export interface RoomLinks {
   attach(room: Room): void
   /** The room is gone (unloaded, deleted, given up, or it failed to load). */
   close(docId: string): void
+  /** Everyone in the document, on every node, is to be closed with `reason` (R19, R55). */
+  closeEverywhere(docId: string, reason: CloseReason): void
 }
 
 export interface ClusterSyncOptions {
@@ -29,6 +33,8 @@ export interface ClusterSyncOptions {
   readonly onCatchUp?: (docId: string, reason: CatchUpReason) => void
   readonly onError?: (docId: string, error: unknown) => void
   readonly retryDelayMs?: number
+  /** Where this node's part of each document's presence is kept for the dashboard (R66). */
+  readonly directory?: PresenceDirectory
 }
 
 interface Link {
@@ -104,6 +110,7 @@ export class ClusterSync implements RoomLinks {
     link.isClosed = true
     link.room = null
     link.dispose?.()
+    this.options.directory?.report(docId, null)
   }
 
   /** A batch became durable: each document's part of it goes to the other nodes (R65). */
@@ -122,10 +129,29 @@ export class ClusterSync implements RoomLinks {
     }
   }
 
+  closeEverywhere(docId: string, reason: CloseReason): void {
+    const link = this.#links.get(docId)
+    // Only nodes serving the document listen on its channel: they are the ones with connections.
+    const message = encodeClusterMessage({
+      type: 'close',
+      source: link?.source ?? `${this.options.nodeId}/0`,
+      code: reason.code,
+    })
+    this.options.bus.publish(docId, message)
+  }
+
   /** This node's clients changed their presence (R66). */
   presence(docId: string, update: Uint8Array): void {
     const link = this.#links.get(docId)
-    if (link?.room) this.#publish(link, { type: 'awareness', source: link.source, update })
+    if (!link?.room) return
+    this.#publish(link, { type: 'awareness', source: link.source, update })
+    this.options.directory?.report(docId, link.room.localPresenceSummary())
+  }
+
+  /** A connection of this node joined or left the document (R66). */
+  peersChanged(docId: string): void {
+    const room = this.#links.get(docId)?.room
+    if (room) this.options.directory?.report(docId, room.localPresenceSummary())
   }
 
   destroy(): void {
@@ -175,6 +201,13 @@ export class ClusterSync implements RoomLinks {
       case 'query': {
         const local = room.localPresence()
         if (local) this.#publish(link, { type: 'awareness', source: link.source, update: local })
+        return
+      }
+      case 'close': {
+        // Its connections go; the room unloads once idle. Joins are refused by the store's
+        // answer to the token check (a reset key, a deleted document).
+        const reason = closeReasonByCode(message.code)
+        if (reason) room.closeAll(reason)
         return
       }
     }

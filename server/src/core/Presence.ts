@@ -196,6 +196,20 @@ export class Presence {
     return { editors: editors.sort(), viewers: viewers.sort() }
   }
 
+  /** This node's connections only (R66): the names of the entries they hold. */
+  localSummary(): { editors: string[]; viewers: string[] } {
+    const editors: string[] = []
+    const viewers: string[] = []
+    for (const [peer, state] of this.#peers) {
+      if (state.viewer) viewers.push(peer.viewerName)
+      else {
+        const name = this.nameOf(peer)
+        if (name) editors.push(name)
+      }
+    }
+    return { editors, viewers }
+  }
+
   /** The display name a peer announced in its awareness state, '' if none. */
   nameOf(peer: Peer): string {
     for (const id of this.#peers.get(peer)?.clientIds ?? []) {

@@ -3,6 +3,7 @@ import type * as awarenessProtocol from 'y-protocols/awareness'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import type { StoredDoc } from '../persistence/DocStore.ts'
+import type { DocPresence } from './presenceDirectory.ts'
 import type { PersistStatus, Persister } from './Persister.ts'
 import { DEFAULT_AWARENESS_LIMITS, type AwarenessLimits } from './awarenessValidation.ts'
 import { MAX_CLIENT_IDS_PER_PEER, Presence, isSameWriter, type PresenceDrop } from './Presence.ts'
@@ -67,6 +68,8 @@ export interface RoomOptions {
   readonly onEditorsGone?: () => void
   /** Presence this node's connections changed, for the other nodes of a cluster (R66). */
   readonly onPresence?: (update: Uint8Array) => void
+  /** A peer joined or left (the cluster's presence directory, R66). */
+  readonly onPeersChanged?: () => void
 }
 
 /** What became of an update another node committed (R65). */
@@ -142,6 +145,7 @@ export class Room {
   readonly #onBroken: RoomOptions['onBroken']
   readonly #onSuperseded: RoomOptions['onSuperseded']
   readonly #onEditorsGone: RoomOptions['onEditorsGone']
+  readonly #onPeersChanged: RoomOptions['onPeersChanged']
   /** Set while the room applies an update: see #applyAtomically. */
   #applying: Applying | null = null
   /** An update failed halfway; this room's memory is not trusted any more. */
@@ -174,6 +178,7 @@ export class Room {
     this.#onBroken = options.onBroken
     this.#onSuperseded = options.onSuperseded
     this.#onEditorsGone = options.onEditorsGone
+    this.#onPeersChanged = options.onPeersChanged
     this.#doc = new Y.Doc()
     this.#bindings = new WriterBindings(stored?.writers)
     if (stored && stored.updates.length > 0) {
@@ -313,6 +318,17 @@ export class Room {
     if (!this.#isBroken) this.#presence.applyRemote(update)
   }
 
+  /** This node's part of the document's presence (R66). */
+  localPresenceSummary(): DocPresence {
+    const { editors, viewers } = this.#presence.localSummary()
+    return {
+      connections: this.#peers.size,
+      viewers: viewers.length,
+      editorNames: editors,
+      viewerNames: viewers,
+    }
+  }
+
   /** The presence of this node's connections, for a node that asks (R66); null when none. */
   localPresence(): Uint8Array | null {
     return this.#presence.localUpdate()
@@ -352,6 +368,7 @@ export class Room {
       peer.send(encodeMessage({ type: 'persistence', state: 'failing' }))
     }
     this.#presence.join(peer)
+    this.#onPeersChanged?.()
   }
 
   remove(peer: Peer): void {
@@ -365,6 +382,7 @@ export class Room {
     // Updates that waited for this peer's ids (R36) may go ahead now.
     this.#drainWaiting(true)
     if (isEditor(peer) && ![...this.#peers.keys()].some(isEditor)) this.#onEditorsGone?.()
+    this.#onPeersChanged?.()
   }
 
   receive(peer: Peer, frame: Uint8Array): void {

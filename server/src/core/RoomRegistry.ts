@@ -126,6 +126,7 @@ export class RoomRegistry {
   closeAll(docId: string, reason: CloseReason): void {
     this.#generations.set(docId, { count: this.#generationOf(docId) + 1, reason })
     this.peek(docId)?.closeAll(reason)
+    this.options.links?.closeEverywhere(docId, reason)
   }
 
   /**

@@ -47,7 +47,7 @@ export class WriterBindings {
     if (!this.#keys.has(client)) this.#keys.set(client, writerKey)
   }
 
-    /** Bindings not yet handed to the persister; undefined when there are none. */
+  /** Bindings not yet handed to the persister; undefined when there are none. */
   takeUnsaved(): Array<[number, string]> | undefined {
     return this.#unsaved.length > 0 ? this.#unsaved.splice(0) : undefined
   }

@@ -20,8 +20,10 @@ export type ClusterMessage =
   | { readonly type: 'awareness'; readonly source: string; readonly update: Uint8Array }
   /** A node started serving the document: the others publish their clients' presence. */
   | { readonly type: 'query'; readonly source: string }
+  /** Everyone in the document is to be closed with this close code: links reset, deleted. */
+  | { readonly type: 'close'; readonly source: string; readonly code: number }
 
-const TYPES = ['update', 'awareness', 'query'] as const
+const TYPES = ['update', 'awareness', 'query', 'close'] as const
 
 export class ClusterMessageError extends Error {
   override readonly name = 'ClusterMessageError'
@@ -46,6 +48,9 @@ export function encodeClusterMessage(message: ClusterMessage): Uint8Array {
       encoding.writeVarUint8Array(encoder, message.update)
       break
     case 'query':
+      break
+    case 'close':
+      encoding.writeVarUint(encoder, message.code)
       break
   }
   return encoding.toUint8Array(encoder)
@@ -73,6 +78,8 @@ export function decodeClusterMessage(bytes: Uint8Array): ClusterMessage {
         return { type, source, update: decoding.readVarUint8Array(decoder) }
       case 'query':
         return { type, source }
+      case 'close':
+        return { type, source, code: decoding.readVarUint(decoder) }
     }
   } catch (error) {
     if (error instanceof ClusterMessageError) throw error

@@ -7,6 +7,8 @@ import { newLinkKey } from '../auth/links.ts'
 import type { DocumentEvents } from '../core/events.ts'
 import { documentText } from '../core/documentText.ts'
 import { titleLine } from '../core/documentTitle.ts'
+import { mergePresence, NOBODY, type DocPresence } from '../core/presenceDirectory.ts'
+import type { Room } from '../core/Room.ts'
 import { RoomUnavailableError, type RoomRegistry } from '../core/RoomRegistry.ts'
 import type { DocumentExporter } from '../export/DocumentExporter.ts'
 import { EXPORT_MEDIA_TYPES, negotiateFormat } from '../export/formats.ts'
@@ -26,6 +28,8 @@ export interface ApiDeps {
   readonly exporter: () => Promise<DocumentExporter>
   /** ADMIN_API_KEY: lists documents and acts on any of them (R55, R56); null: no admin. */
   readonly adminApiKey: string | null
+  /** In a cluster: who is in the document through the other nodes (R66). */
+  readonly presenceElsewhere?: (docId: string) => Promise<DocPresence>
 }
 
 type DocumentRead<T> =
@@ -74,6 +78,18 @@ const listRoute = {
   },
 } as const
 
+/** Who is in a document served by this node alone. */
+function localPresence(room: Room | undefined): DocPresence {
+  if (!room) return NOBODY
+  const { editors, viewers } = room.presence()
+  return {
+    connections: room.peerCount,
+    viewers: room.viewerCount,
+    editorNames: editors,
+    viewerNames: viewers,
+  }
+}
+
 /** REST API (docs/PROTOCOL.md §3). Every document route checks the link token first (SPEC R17). */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { store, registry, access, sse, events, exporter, adminApiKey } = deps
@@ -120,7 +136,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const meta = await store.getMeta(id)
     if (!meta) return sendReason(reply, CLOSE_REASONS.docNotFound)
     const room = registry.peek(id)
-    const presence = room?.presence() ?? { editors: [], viewers: [] }
+    const presence = deps.presenceElsewhere
+      ? mergePresence([room?.localPresenceSummary() ?? NOBODY, await deps.presenceElsewhere(id)])
+      : localPresence(room)
     // The title lives in the document (R60); the registry remembers it for documents it unloaded.
     // One that cannot be loaded still answers its metadata (R10), without a title.
     let title: string | null = null
@@ -138,10 +156,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       updatedAt: new Date(meta.updatedAt).toISOString(),
       version: meta.version,
       storedBytes: meta.storedBytes,
-      connections: room?.peerCount ?? 0,
-      viewers: room?.viewerCount ?? 0,
-      editorNames: presence.editors,
-      viewerNames: presence.viewers,
+      connections: presence.connections,
+      viewers: presence.viewers,
+      editorNames: presence.editorNames,
+      viewerNames: presence.viewerNames,
     })
     // Short polling's cheap "nothing changed" (R27): the same state gives the same ETag and a 304.
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`

@@ -1,4 +1,4 @@
-import { encodeMessage, decodeMessage } from '@tandem/shared'
+import { CLOSE_REASONS, decodeMessage, encodeMessage } from '@tandem/shared'
 import { Redis } from 'ioredis'
 import { randomBytes } from 'node:crypto'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -194,5 +194,31 @@ describe('cluster sync over Redis (two nodes, one store)', () => {
     onA.connection.close()
     await eventually(() => expect(onB.awareness.getStates().has(alice.clientID)).toBe(false))
     alice.destroy()
+  })
+})
+
+describe('cluster sync: closing a document everywhere', () => {
+  it('[R19][R55] resetting links on one node closes the document’s connections on every node', async () => {
+    const store = new MemoryStore()
+    const p = `tandem-test-${randomBytes(4).toString('hex')}:`
+    const [a, b] = await Promise.all([startNode(store, p, 'a'), startNode(store, p, 'b')])
+    const closed: string[] = []
+    connect(a, 'doc', 'alice')
+    const peer: Peer = {
+      id: 'bob',
+      role: 'edit',
+      wantsAcks: false,
+      viewerName: '',
+      resumeFrom: null,
+      isProbe: false,
+      send() {},
+      close: (reason) => void closed.push(reason.text),
+      checkAlive: () => Promise.resolve(true),
+    }
+    b.registry.connect('doc', peer)
+    await eventually(() => expect(a.registry.peek('doc') && b.registry.peek('doc')?.peerCount).toBeTruthy())
+    a.registry.closeAll('doc', CLOSE_REASONS.forbidden)
+    await eventually(() => expect(closed).toEqual([CLOSE_REASONS.forbidden.text]))
+    expect(b.registry.peek('doc')?.peerCount).toBe(0)
   })
 })
