@@ -202,8 +202,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     : null
   if (cluster) persister.onCommitted((entries) => cluster.committed(entries))
   const events = new DocumentEvents()
-  // Version history (SPEC R62) in the documents' LevelDB; a store passed in by a test keeps it in
-  // memory.
+  // Version history (SPEC R62) in PostgreSQL or the documents' LevelDB; a store passed in by a test
+  // keeps it in memory.
   const versions: VersionStore = database
     ? new PostgresVersionStore(database)
     : store instanceof LevelStore
