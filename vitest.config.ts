@@ -14,6 +14,7 @@ const SOAK = [
   'server/test/integration/diskFull.test.ts',
   'server/test/integration/idleSockets.test.ts',
   'server/test/integration/webhooksRetryTiming.test.ts',
+  'server/test/integration/clusterFaults.test.ts',
 ]
 
 /** The provider against real servers and TCP paths that go silent: integration, not unit. */
