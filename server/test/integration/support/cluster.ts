@@ -204,7 +204,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       const [file, argv] = isRoot
         ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args]]
         : [join(PG_BIN, command), args]
-      const child = spawn(file as string, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
       let output = ''
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
