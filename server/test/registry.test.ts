@@ -1,4 +1,4 @@
-import { CLOSE_REASONS, decodeMessage, encodeMessage, type CloseReason } from '@tandem/shared'
+import { CLOSE_REASONS, DOC_TITLE, decodeMessage, encodeMessage, type CloseReason } from '@tandem/shared'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { Persister } from '../src/core/Persister.ts'
@@ -106,6 +106,24 @@ describe('RoomRegistry', () => {
     const copy = new Y.Doc()
     for (const u of stored?.updates ?? []) Y.applyUpdate(copy, u)
     expect(copy.getText('t').toString()).toBe('unsaved')
+  })
+
+  it('[R60][R65] a remembered title is not answered once the stored document changed after it (another node renamed it)', async () => {
+    const store = new MemoryStore()
+    const rooms = registry(store, 0)
+    const titled = (title: string): Uint8Array => {
+      const doc = new Y.Doc()
+      doc.getText(DOC_TITLE).insert(0, title)
+      return Y.encodeStateAsUpdate(doc)
+    }
+    await store.append([{ docId: 'doc', update: titled('First') }])
+    expect(await rooms.title('doc')).toBe('First')
+    await vi.waitFor(() => expect(rooms.loadedRoomCount).toBe(0))
+    // Another node changes the stored document while this one remembers 'First'.
+    await store.append([{ docId: 'doc', update: titled('Second') }])
+    const meta = await store.getMeta('doc')
+    expect(await rooms.title('doc', 0)).toBe('First')
+    expect(await rooms.title('doc', (meta?.updatedAt ?? 0) + 1)).toContain('Second')
   })
 
   it('[R10] a document whose stored value cannot be decoded fails closed with 4503', async () => {

@@ -94,8 +94,8 @@ export class RoomRegistry {
   }
   readonly #entries = this.#table.entries
   readonly #generations = this.#table.generations
-  /** Titles of documents not in memory, as they were when unloaded (see `title`). */
-  readonly #titles = new Map<string, string>()
+  /** Titles of documents not in memory, as they were when unloaded, and when (see `title`). */
+  readonly #titles = new Map<string, { readonly title: string; readonly atMs: number }>()
 
   constructor(
     private readonly store: DocStore,
@@ -257,13 +257,15 @@ export class RoomRegistry {
   /**
    * The document's title (R60): from its room while loaded; else as it was when last unloaded;
    * else loaded to read it. The home list polls the titles of many documents (R27): answered from
-   * memory, they neither load each document again nor keep it loaded. Rejects like `read`.
+   * memory, they neither load each document again nor keep it loaded. `updatedAt`, the stored
+   * document's last change: a title remembered before it is stale (another node of a cluster
+   * changed the document, R65). Rejects like `read`.
    */
-  async title(docId: string): Promise<string> {
+  async title(docId: string, updatedAt = 0): Promise<string> {
     const entry = this.#entries.get(docId)
     if (entry?.kind === 'ready' && !entry.room.isBroken) return documentTitle(entry.room.doc)
     const remembered = this.#titles.get(docId)
-    if (remembered !== undefined) return remembered
+    if (remembered !== undefined && remembered.atMs >= updatedAt) return remembered.title
     return this.read(docId, (room) => documentTitle(room.doc))
   }
 
@@ -271,7 +273,7 @@ export class RoomRegistry {
     // A room that never applied its stored updates changed nothing since the title last read.
     if (!room.isMaterialized || room.isBroken) return
     this.#titles.delete(docId)
-    this.#titles.set(docId, documentTitle(room.doc))
+    this.#titles.set(docId, { title: documentTitle(room.doc), atMs: Date.now() })
     // Oldest first out, so memory stays bounded however many documents are polled.
     for (const oldest of this.#titles.keys()) {
       if (this.#titles.size <= MAX_REMEMBERED_TITLES) break

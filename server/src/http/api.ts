@@ -143,7 +143,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     // One that cannot be loaded still answers its metadata (R10), without a title.
     let title: string | null = null
     try {
-      title = await registry.title(id)
+      title = await registry.title(id, meta.updatedAt)
     } catch (error) {
       if (error instanceof RoomUnavailableError && error.reason === CLOSE_REASONS.docNotFound)
         return sendReason(reply, error.reason)

@@ -1,4 +1,4 @@
-import * as awarenessProtocol from 'y-protocols/awareness'
+import type * as awarenessProtocol from 'y-protocols/awareness'
 import { describe, expect, it } from 'vitest'
 import { createDoc, eventually, ourClient, stockClient, text, whenStockSynced } from './support/clients.ts'
 import { startCluster } from './support/cluster.ts'
