@@ -38,10 +38,20 @@ export class RedisBus implements DocBus {
       lazyConnect: true,
       retryStrategy: (times: number) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
     }
+    // Named after the prefix, so `CLIENT LIST` tells clusters (and test runs) apart.
     // A publish that cannot go now is dropped: the gap it leaves is found by sequence (R65).
-    this.#pub = new Redis(options.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    this.#pub = new Redis(options.url, {
+      ...common,
+      connectionName: `${options.prefix}publish`,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    })
     // Subscriptions wait for the connection, however long it takes.
-    this.#sub = new Redis(options.url, { ...common, maxRetriesPerRequest: null })
+    this.#sub = new Redis(options.url, {
+      ...common,
+      connectionName: `${options.prefix}subscribe`,
+      maxRetriesPerRequest: null,
+    })
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const listeners = this.#listeners.get(channel.toString())
       if (!listeners) return

@@ -12,6 +12,7 @@ import { RoomRegistry, type Connection } from '../../src/core/RoomRegistry.ts'
 import type { Peer } from '../../src/core/types.ts'
 import { MemoryStore } from '../../src/persistence/MemoryStore.ts'
 import { eventually } from './support/clients.ts'
+import { killClients, subscriberIds } from './support/redis.ts'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const cleanups: Array<() => Promise<void> | void> = []
@@ -132,7 +133,7 @@ describe('cluster sync over Redis (two nodes, one store)', () => {
     // Every subscriber connection is cut; the edits made meanwhile are published to nobody.
     const admin = new Redis(REDIS_URL)
     cleanups.push(() => void admin.disconnect())
-    await admin.client('KILL', 'TYPE', 'pubsub')
+    await killClients(admin, await subscriberIds(admin, p))
     onA.type('two ')
     onA.type('three')
     await eventually(() => expect(text(onB)).toBe('one two three'))
