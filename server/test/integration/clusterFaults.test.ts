@@ -1,8 +1,9 @@
 import { SyncProvider } from '@tandem/client/sync'
+import type * as awarenessProtocol from 'y-protocols/awareness'
 import { describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { createDoc, type CreatedDoc } from './support/clients.ts'
+import { createDoc, stockClient, type CreatedDoc } from './support/clients.ts'
 import { startCluster, startPrivatePostgres, startPrivateRedis, type Cluster } from './support/cluster.ts'
 import { within } from './support/serverProcess.ts'
 import { TOKEN, Writer, destroy, occurrences } from './support/writers.ts'
@@ -108,6 +109,41 @@ describe('cluster faults (real processes, PostgreSQL and Redis)', () => {
   )
 
   it(
+    '[R66] presence of a node that died disappears on the others within the awareness timeout, from carets and the dashboard',
+    async () => {
+      const cluster = await startCluster({ size: 2 })
+      const doc = await createDoc(cluster.node(0).url)
+      const ws = (url: string): string => url.replace('http', 'ws') + '/ws'
+      const doomed = stockClient(ws(cluster.node(0).url), doc.id, doc.editToken)
+      const watcher = stockClient(ws(cluster.node(1).url), doc.id, doc.editToken)
+      doomed.awareness.setLocalStateField('user', { name: 'Doomed' })
+      const namesOnSecond = async (): Promise<string[]> =>
+        (
+          (await (await fetch(`${cluster.node(1).url}/api/docs/${doc.id}?k=${doc.viewToken}`)).json()) as {
+            editorNames: string[]
+          }
+        ).editorNames
+      await vi.waitFor(() => expect(names(watcher.awareness)).toContain('Doomed'), { timeout: 10_000 })
+      await vi.waitFor(async () => expect(await namesOnSecond()).toContain('Doomed'), { timeout: 10_000 })
+      // The stock client stops first, so it cannot carry its presence over to the other node.
+      doomed.shouldConnect = false
+      const killedAt = Date.now()
+      await cluster.kill9(0)
+      doomed.disconnect()
+      await vi.waitFor(() => expect(names(watcher.awareness)).not.toContain('Doomed'), {
+        timeout: 45_000,
+        interval: 100,
+      })
+      await vi.waitFor(async () => expect(await namesOnSecond()).not.toContain('Doomed'), {
+        timeout: 45_000,
+        interval: 100,
+      })
+      console.info(`[R66] a dead node's presence was gone after ${Date.now() - killedAt} ms`)
+    },
+    FAULT_TEST_MS,
+  )
+
+  it(
     '[R65] Redis killed and restarted during typing: nothing acknowledged is lost and every node catches up by itself',
     async () => {
       const redis = await startPrivateRedis()
@@ -166,3 +202,10 @@ describe('cluster faults (real processes, PostgreSQL and Redis)', () => {
     FAULT_TEST_MS,
   )
 })
+
+function names(awareness: awarenessProtocol.Awareness): string[] {
+  return [...awareness.getStates().values()].flatMap((state) => {
+    const name = (state as { user?: { name?: unknown } }).user?.name
+    return typeof name === 'string' ? [name] : []
+  })
+}
