@@ -6,6 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { clusterBlockOf, withClusterBlock } from './cluster/section.ts'
 import { CHARTS_DIR, DOCS_DIR, REPO_ROOT, RESULTS_DIR } from './paths.ts'
 import { renderMarkdown } from './report/markdown.ts'
 import { SCHEMA, type RunResults } from './schema.ts'
@@ -31,7 +32,12 @@ export async function writeReport(
   const { markdown, charts } = renderMarkdown(run, relative(REPO_ROOT, resultsFile))
   await mkdir(CHARTS_DIR, { recursive: true })
   for (const [name, svg] of charts) await writeFile(join(CHARTS_DIR, name), svg)
-  await writeFile(target, await prettierFormat(markdown, target))
+  // § Cluster comes from another run (bench/src/cluster/run.ts): kept as it is.
+  const cluster = clusterBlockOf(await readFile(target, 'utf8').catch(() => ''))
+  await writeFile(
+    target,
+    await prettierFormat(cluster ? withClusterBlock(markdown, cluster) : markdown, target),
+  )
   return target
 }
 

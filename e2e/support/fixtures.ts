@@ -75,16 +75,7 @@ export const test = base.extend<Fixtures>({
     expect(errors, 'uncaught errors in the page').toEqual([])
   },
 
-  newActor: async ({ browser, server }, use) => {
-    const actors: Actor[] = []
-    await use(async (name, options = {}) => {
-      const actor = await openActor(browser, options.baseURL ?? server.url, name)
-      actors.push(actor)
-      return actor
-    })
-    await Promise.all(actors.map((actor) => actor.close()))
-    for (const actor of actors) expect(actor.errors, `uncaught errors in ${actor.name}'s page`).toEqual([])
-  },
+  newActor: ({ browser, server }, use) => provideActors(browser, server.url, use),
 
   startProxy: async ({ server }, use) => {
     const proxies: RestrictiveProxy[] = []
@@ -110,6 +101,28 @@ export const test = base.extend<Fixtures>({
 })
 
 export { expect }
+
+/** A function that opens a named person's browser context (the `newActor` fixture). */
+export type NewActor = Fixtures['newActor']
+
+/**
+ * The `newActor` fixture's body: hands `use` a function opening actors on `defaultBaseURL` (the
+ * server, or a cluster's balancer), then closes them all and fails the test on page errors.
+ */
+export async function provideActors(
+  browser: Browser,
+  defaultBaseURL: string,
+  use: (newActor: NewActor) => Promise<void>,
+): Promise<void> {
+  const actors: Actor[] = []
+  await use(async (name, options = {}) => {
+    const actor = await openActor(browser, options.baseURL ?? defaultBaseURL, name)
+    actors.push(actor)
+    return actor
+  })
+  await Promise.all(actors.map((actor) => actor.close()))
+  for (const actor of actors) expect(actor.errors, `uncaught errors in ${actor.name}'s page`).toEqual([])
+}
 
 async function openActor(browser: Browser, baseURL: string, name: string): Promise<Actor> {
   const context = await browser.newContext({ baseURL })

@@ -38,10 +38,16 @@ interface Running {
   readonly exited: Promise<number | null>
 }
 
-export async function startServer(): Promise<TandemServer> {
+export interface ServerOptions {
+  /** Variables added to the process's environment, e.g. a cluster node's DATABASE_URL and NODE_NAME. */
+  readonly env?: Readonly<Record<string, string>>
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<TandemServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-e2e-'))
   const log: string[] = []
-  let running: Running | null = await launch(dataDir, 0, log)
+  const env = options.env ?? {}
+  let running: Running | null = await launch(dataDir, 0, log, env)
   const { url } = running
 
   const stop = async (): Promise<void> => {
@@ -56,7 +62,7 @@ export async function startServer(): Promise<TandemServer> {
 
   const start = async (): Promise<void> => {
     if (running !== null) throw new Error('server is already running')
-    running = await launch(dataDir, Number(new URL(url).port), log)
+    running = await launch(dataDir, Number(new URL(url).port), log, env)
   }
 
   return {
@@ -87,7 +93,12 @@ export async function startServer(): Promise<TandemServer> {
 }
 
 /** Spawns bin.ts and resolves once it prints its ready line; rejects (with its output) otherwise. */
-function launch(dataDir: string, port: number, log: string[]): Promise<Running> {
+function launch(
+  dataDir: string,
+  port: number,
+  log: string[],
+  extraEnv: Readonly<Record<string, string>>,
+): Promise<Running> {
   const record = (line: string): void => {
     log.push(line)
     if (log.length > MAX_LOG_LINES) log.shift()
@@ -100,6 +111,7 @@ function launch(dataDir: string, port: number, log: string[]): Promise<Running> 
       PORT: String(port),
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -44,6 +44,11 @@ import { createLongPollTransport } from './transports/longPoll.ts'
 import { createSseTransport } from './transports/sse.ts'
 import { createWebSocketTransport, rejectUpgrade } from './transports/websocket.ts'
 import { sendHttp } from './webhooks/httpSender.ts'
+import { LevelOutboxStore } from './webhooks/LevelOutboxStore.ts'
+import { MemoryOutboxStore } from './webhooks/MemoryOutboxStore.ts'
+import type { OutboxStore } from './webhooks/OutboxStore.ts'
+import { PostgresOutboxStore } from './webhooks/PostgresOutboxStore.ts'
+import { webhookMigrations } from './webhooks/postgresSchema.ts'
 import { createWebhooks } from './webhooks/webhooks.ts'
 
 export interface RunningServer {
@@ -116,7 +121,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const database = config.databaseUrl
     ? await PgDatabase.open(config.databaseUrl, {
         // Every module's tables, in order; a module that keeps state here adds its list.
-        migrations: [...docMigrations, ...versionMigrations, ...settingsMigrations],
+        migrations: [...docMigrations, ...versionMigrations, ...settingsMigrations, ...webhookMigrations],
         onEvent: (event) => {
           switch (event.kind) {
             case 'write-failed':
@@ -138,8 +143,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let store =
     options.store ??
     (database ? new PostgresStore(database, { compactAfterEntries: config.compactAfterEntries }) : undefined)
+  // The LevelDB this server opened itself, if it did: the webhook outbox lives beside its documents.
+  let levelStore: LevelStore | null = null
   if (!store) {
-    store = await LevelStore.open({
+    store = levelStore = await LevelStore.open({
       dir: config.dataDir,
       syncWrites: config.syncWrites,
       compactAfterEntries: config.compactAfterEntries,
@@ -270,37 +277,39 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     : await loadLinkSecret(config.dataDir, config.linkSecret)
   const access = new Access(store, new LinkSigner(linkSecret))
   const authorize = (docId: string, token: string | null | undefined) => access.check(docId, token)
-  // Webhooks keep their outbox in the documents' LevelDB (docs/PROTOCOL.md §9.6). A store passed
-  // in by a test (memory, failing) has no database: then there are no webhook routes.
+  // Webhooks keep their outbox beside the documents (docs/PROTOCOL.md §9.6): in PostgreSQL, shared
+  // by every node, which deliver each event once between them (R67); in the documents' LevelDB;
+  // in memory for a store passed in by a test.
   const openDocStore = store
-  const webhooks =
-    store instanceof LevelStore
-      ? await createWebhooks({
-          db: store.sublevel('webhooks'),
-          events,
-          getMeta: (docId) => openDocStore.getMeta(docId),
-          // A title only from a loaded document: a webhook never loads one to name it (R60).
-          getTitle: (docId) => {
-            const room = registry.peek(docId)
-            return Promise.resolve(room ? documentTitle(room.doc) : null)
-          },
-          checkAccess: (docId, token) => access.check(docId, token),
-          config: {
-            adminApiKey: config.adminApiKey,
-            allowPrivate: config.webhookAllowPrivate,
-            timeoutMs: config.webhookTimeoutMs,
-            debounceQuietMs: config.webhookDebounceMs,
-            debounceMaxWaitMs: config.webhookMaxWaitMs,
-            disableAfterFailures: config.webhookDisableAfterFailures,
-            disableAfterMs: config.webhookDisableAfterMs,
-            publicUrl: config.publicUrl,
-            envEndpoint: config.webhookEndpoint,
-            syncWrites: config.syncWrites,
-          },
-          log: app.log,
-          send: metrics.timedSend(sendHttp),
-        })
-      : null
+  const outbox: OutboxStore = database
+    ? new PostgresOutboxStore(database)
+    : levelStore
+      ? new LevelOutboxStore(levelStore.sublevel('webhooks'), config.syncWrites)
+      : new MemoryOutboxStore()
+  const webhooks = await createWebhooks({
+    outbox,
+    events,
+    getMeta: (docId) => openDocStore.getMeta(docId),
+    // A title only from a loaded document: a webhook never loads one to name it (R60).
+    getTitle: (docId) => {
+      const room = registry.peek(docId)
+      return Promise.resolve(room ? documentTitle(room.doc) : null)
+    },
+    checkAccess: (docId, token) => access.check(docId, token),
+    config: {
+      adminApiKey: config.adminApiKey,
+      allowPrivate: config.webhookAllowPrivate,
+      timeoutMs: config.webhookTimeoutMs,
+      debounceQuietMs: config.webhookDebounceMs,
+      debounceMaxWaitMs: config.webhookMaxWaitMs,
+      disableAfterFailures: config.webhookDisableAfterFailures,
+      disableAfterMs: config.webhookDisableAfterMs,
+      publicUrl: config.publicUrl,
+      envEndpoint: config.webhookEndpoint,
+    },
+    log: app.log,
+    send: metrics.timedSend(sendHttp),
+  })
   const allowedOrigins = new Set(config.allowedOrigins)
   const originAllowed = (request: IncomingMessage): boolean => isOriginAllowed(request, allowedOrigins)
   // Every transport's connections pass one gate: admission, token, parameters, joining, closing,
@@ -336,7 +345,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     sseStreams: () => sse.connectionCount,
     pollSessions: () => longPoll.connectionCount,
     openSockets: () => sockets.openSockets,
-    webhookQueueDepth: () => webhooks?.pendingDeliveries ?? null,
+    webhookQueueDepth: () => webhooks.pendingDeliveries,
     storeState: () => openDocStore.state,
   })
 
@@ -370,7 +379,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     authorize: createAuthorize({ store, access, adminApiKey: config.adminApiKey }),
     exporter: loadExporter,
   })
-  webhooks?.register(app)
+  webhooks.register(app)
   longPoll.register(app)
   await registerStaticClient(app, config.clientDir)
   app.server.on('upgrade', (request, socket, head) => {
@@ -390,7 +399,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // The same order as close() below: nothing may be left running on a closed database.
       await app.close()
       persister.close()
-      await webhooks?.close()
+      await webhooks.close()
       await openStore.close()
       await database?.close()
       throw error
@@ -426,7 +435,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await app.close()
         persister.close()
         // After the registry flushed (the last edits' events are in), before the database closes.
-        await webhooks?.close()
+        await webhooks.close()
         await openStore.close()
         await database?.close()
         await metricsServer?.close()

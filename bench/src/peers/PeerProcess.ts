@@ -26,7 +26,8 @@ export interface MemoryUsage {
   readonly heapUsedBytes: number
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nobody listens on now (the cluster bench also gives one to each node's /metrics). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer()
     probe.once('error', reject)

@@ -36,13 +36,13 @@ export function processRssBytes(pid: number): number {
   }
 }
 
-interface SystemCpu {
+export interface SystemCpu {
   readonly busyMs: number
   readonly totalMs: number
 }
 
 /** All CPUs together, from the first line of /proc/stat. */
-function systemCpu(): SystemCpu {
+export function systemCpu(): SystemCpu {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
   const ticks = line.trim().split(/\s+/).slice(1).map(Number)
   const total = ticks.reduce((sum, value) => sum + value, 0)

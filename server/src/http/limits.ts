@@ -1,5 +1,7 @@
+import proxyAddr from '@fastify/proxy-addr'
 import { CLOSE_REASONS, type CloseReason } from '@tandem/shared'
 import type { IncomingMessage } from 'node:http'
+import { ConfigError } from '../config.ts'
 
 /**
  * Concurrent connections per client IP across every transport (SPEC R30): WebSockets, event
@@ -46,8 +48,34 @@ export function isOriginAllowed(request: IncomingMessage, allowed: ReadonlySet<s
   }
 }
 
-export function clientIp(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown'
+/** Whether the peer at `address`, `hop` steps from this server, is a proxy we trust. */
+export type IsTrustedProxy = (address: string, hop: number) => boolean
+
+/**
+ * TRUSTED_PROXIES (SPEC R68): addresses, CIDRs or proxy-addr's names (`loopback`, `linklocal`,
+ * `uniquelocal`). Fastify's `trustProxy` and the connection budget use this one function, so a
+ * request's logged address and the address its connections are counted against never differ.
+ */
+export function trustedProxies(entries: readonly string[]): IsTrustedProxy {
+  try {
+    return proxyAddr.compile([...entries])
+  } catch (error) {
+    throw new ConfigError(
+      `invalid configuration:\n  TRUSTED_PROXIES: ${error instanceof Error ? error.message : String(error)}`,
+    )
+  }
+}
+
+/**
+ * The client's address: the peer's, unless the peer is a trusted proxy; then the nearest
+ * X-Forwarded-For entry not added by a trusted proxy. An untrusted peer's X-Forwarded-For is
+ * ignored: anyone can send one, and believing it would let one client spend its budget under
+ * endless made-up addresses (SPEC R30, R68).
+ */
+export function clientIp(request: IncomingMessage, isTrusted: IsTrustedProxy): string {
+  // A socket already closed has no address; proxy-addr would return undefined for it.
+  if (request.socket.remoteAddress === undefined) return 'unknown'
+  return proxyAddr(request, isTrusted)
 }
 
 export type Admission =
@@ -59,10 +87,11 @@ export type Admit = (request: IncomingMessage) => Admission
 export function createAdmit(
   isAllowed: (request: IncomingMessage) => boolean,
   budget: ConnectionBudget,
+  isTrusted: IsTrustedProxy,
 ): Admit {
   return (request) => {
     if (!isAllowed(request)) return { ok: false, reason: CLOSE_REASONS.badOrigin }
-    const release = budget.tryAcquire(clientIp(request))
+    const release = budget.tryAcquire(clientIp(request, isTrusted))
     return release ? { ok: true, release } : { ok: false, reason: CLOSE_REASONS.tooManyRequests }
   }
 }

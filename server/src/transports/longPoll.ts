@@ -17,6 +17,11 @@ import type { Connection, ConnectionGate, Ticket } from './gate.ts'
 export interface LongPollOptions {
   /** Admission and the link token when a session opens; origin and token on every request. */
   readonly gate: ConnectionGate
+  /**
+   * This node's name, the first part of every session id (`<nodeName>.<random>`): a load balancer
+   * sends a session's requests to the node that holds it by this alone (PROTOCOL §8.2, SPEC R68).
+   */
+  readonly nodeName: string
   readonly maxMessageBytes: number
   /** How long a poll is held when there is nothing to send (≤ 25 s, R24). */
   readonly pollTimeoutMs: number
@@ -51,6 +56,8 @@ interface Waiter {
  */
 class PollSession {
   readonly connection: Connection
+  /** The session id clients send; the room's session id after the node name, so logs match. */
+  readonly id: string
   lastActivityMs = Date.now()
   #lastInboundSeq = 0
   #batchSeq = 0
@@ -65,6 +72,7 @@ class PollSession {
     readonly docId: string,
     ticket: Ticket,
     gate: ConnectionGate,
+    nodeName: string,
   ) {
     this.connection = gate.open(ticket, 'longpoll', {
       write: (frames, done) => {
@@ -80,10 +88,7 @@ class PollSession {
       },
       checkAlive: (timeoutMs) => this.#checkAlive(timeoutMs),
     })
-  }
-
-  get id(): string {
-    return this.session.id
+    this.id = `${nodeName}.${this.connection.session.id}`
   }
 
   get session(): Session {
@@ -254,7 +259,7 @@ export function createLongPollTransport(options: LongPollOptions): LongPollTrans
     app.post('/api/docs/:id/lp', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const checked = await options.gate.check(request.raw, request.params.id, queryOf(request))
       if (!checked.ok) return send(reply, checked.reason)
-      const poll = new PollSession(request.params.id, checked.ticket, options.gate)
+      const poll = new PollSession(request.params.id, checked.ticket, options.gate, options.nodeName)
       track(poll)
       return reply.code(201).send({
         sessionId: poll.id,

@@ -1,9 +1,10 @@
 import type { EndpointRecord, WebhookEventType } from './types.ts'
 
 /**
- * The endpoints in memory (loaded once from the outbox at startup; every change is written
- * through) with counts of their logged and pending deliveries, so matching an event and bounding
- * queues need no database read on the edit path.
+ * The endpoints in memory (loaded from the outbox at startup; every change is written through;
+ * re-read every second from a shared store, see `webhooks.ts`) with counts of their logged and
+ * pending deliveries, so matching an event and bounding queues need no database read on the edit
+ * path.
  */
 export class EndpointTable {
   readonly #records = new Map<string, EndpointRecord>()
@@ -17,6 +18,19 @@ export class EndpointTable {
     for (const record of records) this.#records.set(record.id, record)
     for (const [id, count] of counts.logged) this.#logged.set(id, count)
     for (const [id, count] of counts.pending) this.#pending.set(id, count)
+  }
+
+  /**
+   * Takes the endpoints and pending counts as the store has them now (a shared store, R67: other
+   * nodes create, change and remove endpoints and send deliveries). Logged counts stay this
+   * node's estimate; they only decide when to prune.
+   */
+  replace(records: Iterable<EndpointRecord>, pending: ReadonlyMap<string, number>): void {
+    this.#records.clear()
+    for (const record of records) this.#records.set(record.id, record)
+    this.#pending.clear()
+    for (const [id, count] of pending) if (this.#records.has(id)) this.#pending.set(id, count)
+    for (const id of this.#logged.keys()) if (!this.#records.has(id)) this.#logged.delete(id)
   }
 
   get(id: string): EndpointRecord | undefined {

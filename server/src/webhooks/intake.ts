@@ -3,7 +3,7 @@ import type { DocumentEvent } from '../core/events.ts'
 import type { DocMeta } from '../persistence/DocStore.ts'
 import type { OpenWindow, UpdateDebouncer } from './debounce.ts'
 import type { EndpointTable } from './endpoints.ts'
-import type { Outbox } from './outbox.ts'
+import type { EndpointUpdate, OutboxStore } from './OutboxStore.ts'
 import {
   WEBHOOK_LIMITS,
   type Clock,
@@ -15,7 +15,7 @@ import {
 } from './types.ts'
 
 export interface IntakeOptions {
-  readonly outbox: Outbox
+  readonly outbox: OutboxStore
   readonly endpoints: EndpointTable
   readonly debouncer: () => UpdateDebouncer
   readonly getMeta: (docId: string) => Promise<DocMeta | null>
@@ -27,6 +27,11 @@ export interface IntakeOptions {
   readonly publicUrl: string
   /** Called when deliveries were queued, so the worker looks at the queue. */
   readonly onQueued: () => void
+  /**
+   * Re-reads the endpoint table from a store other nodes share (R67), before an event that
+   * revokes endpoints; absent on a store only this process writes.
+   */
+  readonly refresh?: () => Promise<void>
 }
 
 /**
@@ -101,14 +106,36 @@ export class EventIntake {
     // Written only when the window opens or gains a name, not per keystroke: enough for a
     // restart to still report the change (R40).
     if (isNewWindow || hasNewContributor)
-      this.#background(this.options.outbox.saveWindow(toRecord(window)), 'save update window')
+      this.#background(
+        this.options.outbox.saveWindow(toRecord(window), this.options.clock.now()),
+        'save update window',
+      )
   }
 
   #emitNow(type: WebhookEventType, docId: string, at: number, data: Record<string, unknown>): void {
-    const endpoints = this.options.endpoints.matching(type, docId)
     // Endpoints registered with this document's edit token lose it with a links reset or the
     // document's delete (R41, R55); they are told so by this event, their last.
     const reason = revocationReason(type)
+    if (reason === null || !this.options.refresh) {
+      this.#emitMatching(type, docId, at, data, reason)
+      return
+    }
+    // On a shared store, one registered through another node a moment ago is revoked too (R67).
+    const { refresh } = this.options
+    this.#background(
+      refresh().then(() => this.#emitMatching(type, docId, at, data, reason)),
+      `queue ${type}`,
+    )
+  }
+
+  #emitMatching(
+    type: WebhookEventType,
+    docId: string,
+    at: number,
+    data: Record<string, unknown>,
+    reason: string | null,
+  ): void {
+    const endpoints = this.options.endpoints.matching(type, docId)
     const revoked =
       reason === null
         ? []
@@ -118,7 +145,13 @@ export class EventIntake {
             .map((e): EndpointRecord => ({ ...e, status: { kind: 'revoked', at, reason } }))
     for (const endpoint of revoked) this.options.endpoints.set(endpoint)
     if (endpoints.length === 0 && revoked.length === 0) return
-    this.#background(this.#enqueue(type, docId, at, data, endpoints, { endpoints: revoked }), `queue ${type}`)
+    // Revoked as stored, in the event's transaction: another node may have changed them meanwhile.
+    const endpointChanges = revoked.map((endpoint): EndpointUpdate => ({
+      endpointId: endpoint.id,
+      change: (stored) =>
+        stored.status.kind === 'revoked' ? stored : { ...stored, status: endpoint.status },
+    }))
+    this.#background(this.#enqueue(type, docId, at, data, endpoints, { endpointChanges }), `queue ${type}`)
   }
 
   async #enqueue(
@@ -127,7 +160,7 @@ export class EventIntake {
     at: number,
     data: Record<string, unknown>,
     endpoints: readonly EndpointRecord[],
-    also: { closedWindow?: UpdateWindow; endpoints?: readonly EndpointRecord[] },
+    also: { closedWindow?: UpdateWindow; endpointChanges?: readonly EndpointUpdate[] },
   ): Promise<void> {
     const { outbox, clock, log } = this.options
     const table = this.options.endpoints
@@ -151,7 +184,11 @@ export class EventIntake {
         state: { kind: 'pending', nextAttemptAt: now, failures: 0 },
       })
     }
-    await outbox.enqueue(deliveries, also)
+    if ((await outbox.enqueue(deliveries, also)) === 'window-taken') {
+      // This node stalled past its hold on the window, and the node that adopted it reports it.
+      log.warn({ docId, type }, 'webhook update window taken over by another node; not queued here')
+      return
+    }
     for (const delivery of deliveries) {
       table.addPending(delivery.endpointId, 1)
       table.addLogged(delivery.endpointId, 1)

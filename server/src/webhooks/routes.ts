@@ -16,6 +16,8 @@ export interface RouteOptions {
   readonly adminApiKey: string | null
   readonly checkAccess: (docId: string, token: string | null) => Promise<AccessResult>
   readonly getMeta: (docId: string) => Promise<DocMeta | null>
+  /** Brings the endpoint table up to date with a store other nodes share (R67); else a no-op. */
+  readonly refresh: () => Promise<void>
 }
 
 /** Which endpoints a request may see and how the ones it creates are marked. */
@@ -80,10 +82,17 @@ export function registerWebhookRoutes(app: FastifyInstance, options: RouteOption
     return { docId, source: 'edit-token' }
   }
 
-  for (const [prefix, authorize] of [
+  for (const [prefix, authorizeScope] of [
     ['/api/webhooks', adminScope],
     ['/api/docs/:id/webhooks', documentScope],
   ] as const) {
+    /** The caller's scope, with the endpoint table as the store has it now (R67). */
+    const authorize = async (request: AnyRequest, reply: FastifyReply): Promise<Scope | null> => {
+      const scope = await authorizeScope(request, reply)
+      if (scope) await options.refresh()
+      return scope
+    }
+
     /** The endpoint named in the path if the scope may see it; else sends 404 and gives null. */
     const endpointIn = async (scope: Scope, request: AnyRequest, reply: FastifyReply) => {
       const endpoint = endpoints.get(request.params.wid ?? '')

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressPolicy } from './addressPolicy.ts'
 import type { EndpointTable } from './endpoints.ts'
-import type { Outbox } from './outbox.ts'
+import type { OutboxStore } from './OutboxStore.ts'
 import { newEndpointSecret } from './signing.ts'
 import {
   WEBHOOK_EVENT_TYPES,
@@ -34,7 +34,7 @@ export type Result<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ServiceError }
 
 export interface ServiceOptions {
-  readonly outbox: Outbox
+  readonly outbox: OutboxStore
   readonly endpoints: EndpointTable
   readonly policy: AddressPolicy
   readonly clock: Clock
@@ -137,14 +137,19 @@ export class WebhookService {
       case 'revoked':
         return fail({ kind: 'conflict', detail: 'revoked by a links reset; register it again' })
       case 'disabled': {
-        const enabled: EndpointRecord = {
-          ...endpoint,
-          status: { kind: 'active' },
-          consecutiveFailures: 0,
-          failingSince: null,
+        // Changed as stored: another node may have changed it since this one read it.
+        const enabled = await this.options.outbox.updateEndpoint(endpointId, (stored) =>
+          stored.status.kind === 'disabled'
+            ? { ...stored, status: { kind: 'active' }, consecutiveFailures: 0, failingSince: null }
+            : stored,
+        )
+        if (!enabled) {
+          this.options.endpoints.delete(endpointId)
+          return fail({ kind: 'not-found' })
         }
-        await this.options.outbox.putEndpoint(enabled)
         this.options.endpoints.set(enabled)
+        if (enabled.status.kind === 'revoked')
+          return fail({ kind: 'conflict', detail: 'revoked by a links reset; register it again' })
         return { ok: true, value: enabled }
       }
     }
@@ -171,11 +176,9 @@ export class WebhookService {
         kind: 'conflict',
         detail: `delivery is ${before.state.kind}; only failed ones are replayed`,
       })
-    const after: DeliveryRecord = {
-      ...before,
-      state: { kind: 'pending', nextAttemptAt: clock.now(), failures: 0 },
-    }
-    await outbox.settle([{ before, after }])
+    // Only if it is still failed: another node may have replayed it meanwhile.
+    const after = await outbox.replay(endpointId, deliveryId, clock.now())
+    if (!after) return fail({ kind: 'conflict', detail: 'delivery is no longer failed' })
     endpoints.addPending(endpointId, 1)
     this.options.onQueued()
     return { ok: true, value: after }

@@ -7,7 +7,7 @@ import { DEFAULT_RETRY_POLICY } from './backoff.ts'
 import { UpdateDebouncer } from './debounce.ts'
 import { EndpointTable } from './endpoints.ts'
 import { sendHttp, type Send } from './httpSender.ts'
-import { Outbox, type WebhookDb } from './outbox.ts'
+import type { OutboxStore } from './OutboxStore.ts'
 import { registerWebhookRoutes } from './routes.ts'
 import { EventIntake } from './intake.ts'
 import { WebhookService } from './service.ts'
@@ -19,6 +19,7 @@ import {
   type WebhookEventType,
   type WebhookLog,
 } from './types.ts'
+import { SHARED_REFRESH_MS, startSharedSync } from './sharedSync.ts'
 import { DeliveryWorker } from './worker.ts'
 
 /** The webhook settings from config.ts (README lists the variables). */
@@ -43,15 +44,21 @@ export interface WebhooksConfig {
     readonly secret: string
     readonly events: readonly WebhookEventType[]
   } | null
-  /** SYNC_WRITES: fsync outbox writes like document writes. */
-  readonly syncWrites: boolean
   /** The retry schedule; DEFAULT_RETRY_POLICY unless a test shortens it. */
   readonly retry?: RetryPolicy
+  /**
+   * How long an attempt's claim on a delivery holds (R67); `timeoutMs` + 30 s unless a test
+   * shortens it. Another node sends a delivery again once the claim of a node that died ran out.
+   */
+  readonly claimLeaseMs?: number
 }
 
 export interface WebhooksOptions {
-  /** A sublevel of the documents' database: `LevelStore.sublevel('webhooks')`. */
-  readonly db: WebhookDb
+  /**
+   * Where endpoints, windows and deliveries live (docs/PROTOCOL.md §9.6): `LevelOutboxStore` on
+   * the documents' LevelDB, `PostgresOutboxStore` in a cluster, `MemoryOutboxStore` otherwise.
+   */
+  readonly outbox: OutboxStore
   readonly events: Pick<DocumentEvents, 'on'>
   readonly getMeta: (docId: string) => Promise<DocMeta | null>
   /** The document's title for `document.updated` payloads (R60); null or absent leaves it out. */
@@ -80,16 +87,21 @@ export interface Webhooks {
 
 const MAX_CONCURRENT_SENDS = 16
 const MAX_SENDS_PER_ENDPOINT = 4
+/** What an attempt may take beyond its timeout (address check, recording) within its claim. */
+const CLAIM_MARGIN_MS = 30_000
 
 /**
- * Builds the webhook module over the documents' LevelDB: loads endpoints and open debounce windows,
- * applies WEBHOOK_URL, subscribes to document events and starts the delivery worker.
+ * Builds the webhook module over its outbox: loads endpoints and open debounce windows, applies
+ * WEBHOOK_URL, subscribes to document events and starts the delivery worker (and, on a store
+ * other nodes share, the loop that keeps this node's view of it fresh).
  */
 export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks> {
-  const { config, log } = options
+  const { config, log, outbox } = options
   const clock = options.clock ?? systemClock
-  const outbox = new Outbox(options.db, config.syncWrites)
-  const endpoints = new EndpointTable(await outbox.endpoints(), await outbox.counts())
+  const endpoints = new EndpointTable(await outbox.endpoints(), {
+    logged: await outbox.countLogged(),
+    pending: await outbox.countPending(),
+  })
   const policy = new AddressPolicy(config.allowPrivate, options.resolveHost)
   const worker = new DeliveryWorker({
     outbox,
@@ -104,6 +116,8 @@ export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks
     disableAfterMs: config.disableAfterMs,
     maxConcurrent: MAX_CONCURRENT_SENDS,
     maxPerEndpoint: MAX_SENDS_PER_ENDPOINT,
+    claimLeaseMs: config.claimLeaseMs ?? config.timeoutMs + CLAIM_MARGIN_MS,
+    ...(outbox.isShared ? { maxIdleMs: SHARED_REFRESH_MS } : {}),
     log,
   })
   const service = new WebhookService({ outbox, endpoints, policy, clock, onQueued: () => worker.wake() })
@@ -117,6 +131,8 @@ export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks
     log,
     publicUrl: config.publicUrl.replace(/\/+$/, ''),
     onQueued: () => worker.wake(),
+    // `shared` exists by the time an event arrives: the subscription comes after it.
+    ...(outbox.isShared ? { refresh: () => shared?.refresh() ?? Promise.resolve() } : {}),
   })
   const debouncer = new UpdateDebouncer(
     {
@@ -127,9 +143,13 @@ export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks
     },
     (window) => void intake.closeWindow(window),
   )
+  // Every node applies the same WEBHOOK_* settings at its start (README: set them alike on all).
   await service.applyEnvEndpoint(config.envEndpoint)
   // Windows a previous run left open (it stopped or crashed while people were typing) still report.
-  for (const window of await outbox.windows()) debouncer.restore(window)
+  for (const window of await outbox.adoptWindows(clock.now())) debouncer.restore(window)
+  const shared = outbox.isShared
+    ? startSharedSync({ outbox, endpoints, clock, log, onAdopted: (window) => debouncer.restore(window) })
+    : null
   const unsubscribe = options.events.on((event) => intake.onDocumentEvent(event))
   worker.start()
 
@@ -147,14 +167,21 @@ export async function createWebhooks(options: WebhooksOptions): Promise<Webhooks
         adminApiKey: config.adminApiKey,
         checkAccess: options.checkAccess,
         getMeta: options.getMeta,
+        refresh: () => shared?.refresh() ?? Promise.resolve(),
       })
     },
     close() {
       closing ??= (async () => {
         unsubscribe()
-        // Open windows are on disk already; the next start reopens them.
+        await shared?.stop()
+        // Open windows are stored already; the next start (or another node, R67) reopens them.
         debouncer.dispose()
         await worker.close()
+        await outbox
+          .releaseWindows()
+          .catch((error: unknown) =>
+            log.warn({ err: error }, 'webhook windows not released; other nodes adopt them after their hold'),
+          )
         await outbox.drain()
       })()
       return closing

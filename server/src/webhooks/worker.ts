@@ -2,7 +2,7 @@ import type { AddressPolicy } from './addressPolicy.ts'
 import { judge, retryDelayMs, type Verdict } from './backoff.ts'
 import type { EndpointTable } from './endpoints.ts'
 import type { Send } from './httpSender.ts'
-import type { DueEntry, Outbox } from './outbox.ts'
+import type { ClaimTicket, DueEntry, EndpointChange, OutboxStore } from './OutboxStore.ts'
 import { signedHeaders } from './signing.ts'
 import type {
   Clock,
@@ -14,7 +14,7 @@ import type {
 } from './types.ts'
 
 export interface WorkerOptions {
-  readonly outbox: Outbox
+  readonly outbox: OutboxStore
   readonly endpoints: EndpointTable
   readonly policy: AddressPolicy
   readonly send: Send
@@ -28,6 +28,16 @@ export interface WorkerOptions {
   readonly disableAfterMs: number
   readonly maxConcurrent: number
   readonly maxPerEndpoint: number
+  /**
+   * How long a claimed delivery is this process's to attempt (R67): longer than an attempt can
+   * take, since another node sends it again once the claim has run out.
+   */
+  readonly claimLeaseMs: number
+  /**
+   * The longest a pass waits for the next. On a shared store other nodes queue deliveries and
+   * leave claims to run out without waking this worker, so it looks every second (R67).
+   */
+  readonly maxIdleMs?: number
   readonly log: WebhookLog
 }
 
@@ -35,10 +45,12 @@ type WorkerState = { readonly kind: 'running' } | { readonly kind: 'closed' }
 
 /** How many due entries one pass reads; more wait for the next pass. */
 const SCAN_LIMIT = 256
-/** A pass runs at least this often, whatever the timers say. */
+/** A pass runs at least this often, whatever the timers say (unless `maxIdleMs` says sooner). */
 const MAX_IDLE_MS = 60_000
 /** After an attempt could not be recorded (a failed write), leave the delivery alone this long. */
 const HOLD_AFTER_ERROR_MS = 5_000
+/** After another node was found claiming a delivery at the same moment: its claim moves it on. */
+const HOLD_WHEN_BUSY_MS = 1_000
 
 /**
  * The delivery loop (STYLE.md 12, SPEC R44): read what is due from the outbox, start sends within
@@ -107,7 +119,7 @@ export class DeliveryWorker {
     // entry at its retry time), and what was read of it is the old entry: starting that would
     // send the retry at once. Its finish wakes the loop, so the next pass reads it afresh.
     const inFlightWhileRead = new Set(this.#inFlight.keys())
-    for (const entry of await outbox.due(SCAN_LIMIT)) {
+    for (const entry of await outbox.due(SCAN_LIMIT, now)) {
       if (this.#state.kind !== 'running') break
       const heldUntil = this.#heldUntil.get(entry.deliveryId)
       const notBefore = Math.max(entry.at, heldUntil ?? 0)
@@ -131,8 +143,9 @@ export class DeliveryWorker {
     this.#inFlight.set(entry.deliveryId, controller)
     this.#perEndpoint.set(entry.endpointId, (this.#perEndpoint.get(entry.endpointId) ?? 0) + 1)
     const task = this.#attempt(entry, controller.signal)
-      .then(() => {
-        this.#heldUntil.delete(entry.deliveryId)
+      .then((heldUntil) => {
+        if (heldUntil === null) this.#heldUntil.delete(entry.deliveryId)
+        else this.#heldUntil.set(entry.deliveryId, heldUntil)
       })
       .catch((error: unknown) => {
         // Loud, and the delivery keeps its place in the queue (STYLE.md 5): it is tried again later.
@@ -172,34 +185,40 @@ export class DeliveryWorker {
     this.#tasks.add(task)
   }
 
-  async #attempt(entry: DueEntry, signal: AbortSignal): Promise<void> {
+  /** One attempt; resolves with when the delivery may be looked at again, or null for "any time". */
+  async #attempt(entry: DueEntry, signal: AbortSignal): Promise<number | null> {
     const { outbox, endpoints, clock } = this.options
     // The delivery must still be pending and due on this very entry (R44): the entry may have been
-    // read before the delivery's last attempt recorded its outcome.
-    const claim = await outbox.claim(entry, clock.now())
+    // read before the delivery's last attempt recorded its outcome. The claim also keeps every
+    // other node off it until this attempt is recorded or its lease runs out (R67).
+    const claim = await outbox.claim(entry, clock.now(), this.options.claimLeaseMs)
     switch (claim.kind) {
       case 'stale':
       case 'orphan':
       case 'not-due':
-        return
+        return null
+      case 'busy':
+        return clock.now() + HOLD_WHEN_BUSY_MS
       case 'due':
         break
     }
-    const { delivery } = claim
-    const endpoint = endpoints.get(entry.endpointId)
+    const { delivery, ticket } = claim
+    // Not in the table yet: created on another node since the table was last read.
+    const endpoint = endpoints.get(entry.endpointId) ?? (await outbox.endpoint(entry.endpointId))
     if (!endpoint) {
       // Its endpoint was just removed (its queue goes with it): drop the entry, or every pass would
       // find it due again.
       await outbox.dropDue(entry)
-      return
+      return null
     }
+    if (!endpoints.get(endpoint.id)) endpoints.set(endpoint)
     if (endpoint.status.kind === 'disabled') {
-      await this.#settle(endpoint, delivery, delivery.attempts, delivery.lastAttempt, {
+      await this.#record(ticket, delivery, delivery.attempts, delivery.lastAttempt, {
         kind: 'failed',
         at: clock.now(),
         reason: { kind: 'endpoint-disabled' },
       })
-      return
+      return null
     }
     const startedAt = clock.now()
     const target = await this.options.policy.check(endpoint.url)
@@ -218,7 +237,11 @@ export class DeliveryWorker {
         },
         signal,
       )
-      if (outcome.kind === 'aborted') return
+      if (outcome.kind === 'aborted') {
+        // Closing: handed back at once, so another node (or the next start) sends it, same id.
+        await outbox.release(ticket)
+        return null
+      }
       verdict = judge(outcome)
     }
     const now = clock.now()
@@ -226,14 +249,37 @@ export class DeliveryWorker {
     const lastAttempt = { at: startedAt, durationMs: now - startedAt, result }
     // The endpoint may have changed (or gone) while the request was out: decide on its latest state.
     const current = endpoints.get(endpoint.id)
-    if (!current) return
+    if (!current) {
+      // Removed meanwhile, with its queue: nothing to record.
+      await outbox.release(ticket)
+      return null
+    }
     const state = this.#nextState(current, delivery, verdict, now)
     const isSuccess = verdict.kind === 'delivered'
     if (!isSuccess)
       this.options.log.info({ endpoint: current.id, delivery: delivery.id, result }, 'webhook attempt failed')
-    const updated = this.#afterAttempt(current, isSuccess, now)
-    await this.#settle(updated, delivery, delivery.attempts + 1, lastAttempt, state, updated !== current)
-    if (updated.status.kind === 'disabled' && current.status.kind !== 'disabled') this.#toFail.add(updated.id)
+    // The failure run is counted on the endpoint as stored, which other nodes' attempts change too.
+    const run = { isNewlyDisabled: false }
+    const change: EndpointChange = (stored) => {
+      const next = this.#afterAttempt(stored, isSuccess, now)
+      run.isNewlyDisabled = stored.status.kind !== 'disabled' && next.status.kind === 'disabled'
+      return next
+    }
+    const isRunChanging = !isSuccess || current.consecutiveFailures > 0
+    const updated = await this.#record(
+      ticket,
+      delivery,
+      delivery.attempts + 1,
+      lastAttempt,
+      state,
+      isRunChanging ? change : undefined,
+    )
+    if (updated && run.isNewlyDisabled) {
+      const reason = updated.status.kind === 'disabled' ? updated.status.reason : ''
+      this.options.log.warn({ endpoint: updated.id, url: updated.url, reason }, 'webhook endpoint disabled')
+      this.#toFail.add(updated.id)
+    }
+    return null
   }
 
   #nextState(
@@ -270,9 +316,7 @@ export class DeliveryWorker {
   #afterAttempt(endpoint: EndpointRecord, isSuccess: boolean, now: number): EndpointRecord {
     if (isSuccess) {
       if (endpoint.consecutiveFailures === 0) return endpoint
-      const healthy: EndpointRecord = { ...endpoint, consecutiveFailures: 0, failingSince: null }
-      this.options.endpoints.set(healthy)
-      return healthy
+      return { ...endpoint, consecutiveFailures: 0, failingSince: null }
     }
     const failures = endpoint.consecutiveFailures + 1
     const failingSince = endpoint.failingSince ?? now
@@ -285,41 +329,47 @@ export class DeliveryWorker {
     ) {
       const reason = `${failures} attempts in a row failed since ${new Date(failingSince).toISOString()}`
       next = { ...next, status: { kind: 'disabled', at: now, reason } }
-      this.options.log.warn({ endpoint: endpoint.id, url: endpoint.url, reason }, 'webhook endpoint disabled')
     }
-    this.options.endpoints.set(next)
     return next
   }
 
-  async #settle(
-    endpoint: EndpointRecord,
+  /**
+   * Records the attempt under its claim; returns the endpoint as changed with it, or null. A claim
+   * lost meanwhile (this process stalled past the lease and another node took the delivery over)
+   * records nothing: the other node's attempt is the one that counts.
+   */
+  async #record(
+    ticket: ClaimTicket,
     before: DeliveryRecord,
     attempts: number,
     lastAttempt: DeliveryRecord['lastAttempt'],
     state: DeliveryState,
-    isEndpointChanged = false,
-  ): Promise<void> {
+    endpointChange?: EndpointChange,
+  ): Promise<EndpointRecord | null> {
     const after: DeliveryRecord = { ...before, attempts, lastAttempt, state }
-    await this.options.outbox.settle([{ before, after }], isEndpointChanged ? endpoint : undefined)
-    if (state.kind !== 'pending') this.options.endpoints.addPending(endpoint.id, -1)
+    const recorded = await this.options.outbox.record(ticket, after, endpointChange)
+    switch (recorded.kind) {
+      case 'lost':
+        this.options.log.warn(
+          { endpoint: ticket.endpointId, delivery: ticket.deliveryId },
+          'webhook attempt not recorded: its claim ran out and another node took the delivery over',
+        )
+        return null
+      case 'recorded':
+        if (recorded.endpoint) this.options.endpoints.set(recorded.endpoint)
+        if (state.kind !== 'pending') this.options.endpoints.addPending(ticket.endpointId, -1)
+        return recorded.endpoint
+    }
   }
 
   /** A disabled endpoint's queue fails at once (replayable once it is enabled again, R46). */
   async #failPending(endpoint: EndpointRecord): Promise<void> {
-    const now = this.options.clock.now()
-    const changes = (await this.options.outbox.pendingOf(endpoint.id)).map((before) => ({
-      before,
-      after: {
-        ...before,
-        state: { kind: 'failed', at: now, reason: { kind: 'endpoint-disabled' } },
-      } satisfies DeliveryRecord,
-    }))
-    await this.options.outbox.settle(changes)
-    this.options.endpoints.addPending(endpoint.id, -changes.length)
+    const failed = await this.options.outbox.failPending(endpoint.id, this.options.clock.now())
+    this.options.endpoints.addPending(endpoint.id, -failed)
   }
 
   #sleepUntil(at: number): Promise<void> {
-    const delay = Math.min(MAX_IDLE_MS, Math.max(0, at - this.options.clock.now()))
+    const delay = Math.min(this.options.maxIdleMs ?? MAX_IDLE_MS, Math.max(0, at - this.options.clock.now()))
     return new Promise<void>((resolve) => {
       const cancel = this.options.clock.schedule(delay, () => done())
       const done = (): void => {

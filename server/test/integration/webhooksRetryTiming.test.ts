@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { DEFAULT_RETRY_POLICY } from '../../src/webhooks/backoff.ts'
-import { Outbox } from '../../src/webhooks/outbox.ts'
+import { LevelOutboxStore } from '../../src/webhooks/LevelOutboxStore.ts'
 import type { DeliveryRecord } from '../../src/webhooks/types.ts'
 import { eventually } from './support/clients.ts'
 import { deliveryLog, startReceiver, startWebhookHarness, type ReceivedWebhook } from './support/webhooks.ts'
@@ -76,7 +76,8 @@ describe('webhook retries under concurrency', () => {
       await rm(dir, { recursive: true, force: true })
     })
     const webhooksDb = db.sublevel<string, string>('webhooks', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
-    const outbox = new Outbox(webhooksDb, false)
+    const outbox = new LevelOutboxStore(webhooksDb, false)
+    const leaseMs = 60_000
     const t = 1_700_000_000_000
     const queued: DeliveryRecord = {
       id: 'msg_0000000000010123456789abcdef0123',
@@ -90,8 +91,10 @@ describe('webhook retries under concurrency', () => {
       state: { kind: 'pending', nextAttemptAt: t, failures: 0 },
     }
     await outbox.enqueue([queued])
-    const [first] = await outbox.due(10)
-    expect(await outbox.claim(first!, t)).toEqual({ kind: 'due', delivery: queued })
+    const [first] = await outbox.due(10, t)
+    const claimed = await outbox.claim(first!, t, leaseMs)
+    expect(claimed).toMatchObject({ kind: 'due', delivery: queued })
+    if (claimed.kind !== 'due') return
 
     // The attempt answers 503 and records its retry while a pass still holds the entry it read.
     const retrying: DeliveryRecord = {
@@ -100,12 +103,14 @@ describe('webhook retries under concurrency', () => {
       lastAttempt: { at: t, durationMs: 5, result: 'HTTP 503' },
       state: { kind: 'pending', nextAttemptAt: t + 5_000, failures: 1 },
     }
-    await outbox.settle([{ before: queued, after: retrying }])
-    expect(await outbox.claim(first!, t + 10)).toEqual({ kind: 'stale' })
-    const [retry] = await outbox.due(10)
+    expect(await outbox.record(claimed.ticket, retrying)).toEqual({ kind: 'recorded', endpoint: null })
+    expect(await outbox.claim(first!, t + 10, leaseMs)).toEqual({ kind: 'stale' })
+    const [retry] = await outbox.due(10, t + 10)
     expect(retry).toEqual({ at: t + 5_000, endpointId: 'ep_a', deliveryId: queued.id })
-    expect(await outbox.claim(retry!, t + 4_999)).toEqual({ kind: 'not-due' })
-    expect(await outbox.claim(retry!, t + 5_000)).toEqual({ kind: 'due', delivery: retrying })
+    expect(await outbox.claim(retry!, t + 4_999, leaseMs)).toEqual({ kind: 'not-due' })
+    const reclaimed = await outbox.claim(retry!, t + 5_000, leaseMs)
+    expect(reclaimed).toMatchObject({ kind: 'due', delivery: retrying })
+    if (reclaimed.kind !== 'due') return
 
     // Settled: nothing to send from either entry, and nothing left queued.
     const delivered: DeliveryRecord = {
@@ -113,14 +118,14 @@ describe('webhook retries under concurrency', () => {
       attempts: 2,
       state: { kind: 'delivered', at: t, status: 200 },
     }
-    await outbox.settle([{ before: retrying, after: delivered }])
-    expect(await outbox.claim(retry!, t + 6_000)).toEqual({ kind: 'stale' })
-    expect(await outbox.due(10)).toEqual([])
+    await outbox.record(reclaimed.ticket, delivered)
+    expect(await outbox.claim(retry!, t + 6_000, leaseMs)).toEqual({ kind: 'stale' })
+    expect(await outbox.due(10, t + 6_000)).toEqual([])
 
     // An entry with no pending delivery behind it is dropped, so passes do not find it again.
     await webhooksDb.put(`due!${String(t).padStart(15, '0')}!ep_a!msg_gone`, '')
-    const [orphan] = await outbox.due(10)
-    expect(await outbox.claim(orphan!, t)).toEqual({ kind: 'orphan' })
-    expect(await outbox.due(10)).toEqual([])
+    const [orphan] = await outbox.due(10, t)
+    expect(await outbox.claim(orphan!, t, leaseMs)).toEqual({ kind: 'orphan' })
+    expect(await outbox.due(10, t)).toEqual([])
   })
 })

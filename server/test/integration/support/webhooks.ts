@@ -16,6 +16,8 @@ import { MemoryStore } from '../../../src/persistence/MemoryStore.ts'
 import type { ResolveHost } from '../../../src/webhooks/addressPolicy.ts'
 import { DEFAULT_RETRY_POLICY } from '../../../src/webhooks/backoff.ts'
 import type { Send } from '../../../src/webhooks/httpSender.ts'
+import { LevelOutboxStore } from '../../../src/webhooks/LevelOutboxStore.ts'
+import type { OutboxStore } from '../../../src/webhooks/OutboxStore.ts'
 import type { Clock, WebhookLog } from '../../../src/webhooks/types.ts'
 import { createWebhooks, type Webhooks, type WebhooksConfig } from '../../../src/webhooks/webhooks.ts'
 import { eventually } from './clients.ts'
@@ -119,7 +121,6 @@ export function testWebhooksConfig(overrides: Partial<WebhooksConfig> = {}): Web
     disableAfterMs: 0,
     publicUrl: '',
     envEndpoint: null,
-    syncWrites: false,
     retry: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, factor: 2, maxDelayMs: 1_000, maxRetries: 5 },
     ...overrides,
   }
@@ -130,6 +131,8 @@ export interface HarnessOptions {
   readonly clock?: Clock
   readonly send?: Send
   readonly resolveHost?: ResolveHost
+  /** An outbox of the test's own (PostgreSQL, R67) instead of LevelDB in the harness's temp dir. */
+  readonly outbox?: OutboxStore
   /**
    * Documents from elsewhere — a real running server's events and store — instead of the
    * harness's own MemoryStore (then `createDoc`/`persist` are not for use).
@@ -181,8 +184,16 @@ export async function startWebhookHarness(
   const getMeta = options.source?.getMeta ?? ((docId: string) => docs.getMeta(docId))
   const access = new Access(docs, signer)
   // What main.ts gets from `store.sublevel('webhooks')`: utf8 keys and values.
-  const db = new Level<string, Uint8Array>(dataDir, { valueEncoding: 'view' })
-  await db.open()
+  let db: Level<string, Uint8Array> | null = null
+  let outbox = options.outbox
+  if (!outbox) {
+    db = new Level<string, Uint8Array>(dataDir, { valueEncoding: 'view' })
+    await db.open()
+    outbox = new LevelOutboxStore(
+      db.sublevel<string, string>('webhooks', { keyEncoding: 'utf8', valueEncoding: 'utf8' }),
+      false,
+    )
+  }
   const logs: WebhookHarness['logs'] = []
   const log: WebhookLog = {
     info: (object, message) => logs.push({ level: 'info', message, object }),
@@ -190,7 +201,7 @@ export async function startWebhookHarness(
     error: (object, message) => logs.push({ level: 'error', message, object }),
   }
   const webhooks: Webhooks = await createWebhooks({
-    db: db.sublevel<string, string>('webhooks', { keyEncoding: 'utf8', valueEncoding: 'utf8' }),
+    outbox,
     events,
     getMeta,
     checkAccess: (docId, token) => access.check(docId, token),
@@ -212,7 +223,7 @@ export async function startWebhookHarness(
     isClosed = true
     await app.close()
     await webhooks.close()
-    await db.close()
+    await db?.close()
   }
   cleanups.push(close)
 
