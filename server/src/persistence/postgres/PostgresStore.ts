@@ -111,43 +111,65 @@ export class PostgresStore implements DocStore {
     if (entries.length === 0) return
     const docs = prepareBatch(entries)
     const now = this.#now()
+    // One statement for the whole batch: a document's row stays locked from this statement to
+    // COMMIT, one round trip, however many documents the batch holds; statement by statement, the
+    // lock lasted a round trip per document and other nodes' commits queued behind it (R64).
+    const updates = docs.flatMap((doc) => {
+      let relative = 0
+      return doc.chunks.map((chunk) => {
+        const row = { id: doc.id, relative, data: chunk.data }
+        relative += chunk.updates
+        return row
+      })
+    })
+    const writers = docs.flatMap((doc) =>
+      [...doc.writers].map(([client, key]) => ({ id: doc.id, client, key })),
+    )
     const due = await this.#write(async (sql) => {
-      const dueIds: string[] = []
-      for (const doc of docs) {
-        const { rows } = await sql.query<DocRow & { key: string }>(
-          `INSERT INTO tandem_docs AS d (id, created_at, updated_at, version, stored_bytes, log_length)
-           VALUES ($1, $2, $2, $3, $4, $5)
+      const { rows } = await sql.query<DocRow & { id: string }>(
+        `WITH batch AS (
+           SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS b(id, n, bytes, entries)
+         ), docs AS (
+           INSERT INTO tandem_docs AS d (id, created_at, updated_at, version, stored_bytes, log_length)
+           SELECT id, $1, $1, n, bytes, entries FROM batch ORDER BY id
            ON CONFLICT (id) DO UPDATE SET updated_at = EXCLUDED.updated_at,
              version = d.version + EXCLUDED.version,
              stored_bytes = d.stored_bytes + EXCLUDED.stored_bytes,
              log_length = d.log_length + EXCLUDED.log_length
-           RETURNING key, ${META_COLUMNS}`,
-          [doc.id, now, doc.updateCount, doc.bytes, doc.chunks.length],
-        )
-        const row = rows[0]
-        if (!row) throw new Error(`appending to ${doc.id} returned no row`)
-        let seq = Number(row.version) - doc.updateCount
-        const seqs: number[] = []
-        for (const chunk of doc.chunks) {
-          seqs.push(seq)
-          seq += chunk.updates
-        }
-        await sql.query(
-          `INSERT INTO tandem_doc_updates (doc_key, seq, data)
-           SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])`,
-          [row.key, seqs, doc.chunks.map((chunk) => chunk.data)],
-        )
-        if (doc.writers.size > 0) {
-          // The first binding of a client id wins, also against another node's (R33).
-          await sql.query(
-            `INSERT INTO tandem_doc_writers (doc_key, client_id, writer_key)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[]) ON CONFLICT DO NOTHING`,
-            [row.key, [...doc.writers.keys()], [...doc.writers.values()]],
-          )
-        }
-        if (isDueForCompaction(metaOf(row), this.#options.compactAfterEntries)) dueIds.push(doc.id)
-      }
-      return dueIds
+           RETURNING d.key, d.id, ${META_COLUMNS}
+         ), updates AS (
+           INSERT INTO tandem_doc_updates (doc_key, seq, data)
+           SELECT docs.key, docs.version - batch.n + u.relative, u.data
+           FROM unnest($6::text[], $7::bigint[], $8::bytea[]) AS u(id, relative, data)
+           JOIN docs ON docs.id = u.id JOIN batch ON batch.id = u.id
+         ), writers AS (
+           -- The first binding of a client id wins, also against another node's (R33).
+           INSERT INTO tandem_doc_writers (doc_key, client_id, writer_key)
+           SELECT docs.key, w.client, w.writer
+           FROM unnest($9::text[], $10::bigint[], $11::text[]) AS w(id, client, writer)
+           JOIN docs ON docs.id = w.id
+           ON CONFLICT DO NOTHING
+         )
+         SELECT id, ${META_COLUMNS} FROM docs`,
+        [
+          now,
+          docs.map((doc) => doc.id),
+          docs.map((doc) => doc.updateCount),
+          docs.map((doc) => doc.bytes),
+          docs.map((doc) => doc.chunks.length),
+          updates.map((row) => row.id),
+          updates.map((row) => row.relative),
+          updates.map((row) => row.data),
+          writers.map((row) => row.id),
+          writers.map((row) => row.client),
+          writers.map((row) => row.key),
+        ],
+      )
+      if (rows.length !== docs.length)
+        throw new Error(`appending ${docs.length} documents returned ${rows.length} rows`)
+      return rows
+        .filter((row) => isDueForCompaction(metaOf(row), this.#options.compactAfterEntries))
+        .map((row) => row.id)
     })
     for (const docId of due) void this.#compactLater(docId)
   }
