@@ -12,9 +12,8 @@ import { RoomRegistry, type Connection } from '../../src/core/RoomRegistry.ts'
 import type { Peer } from '../../src/core/types.ts'
 import { MemoryStore } from '../../src/persistence/MemoryStore.ts'
 import { eventually } from './support/clients.ts'
-import { killClients, subscriberIds } from './support/redis.ts'
+import { REDIS_URL, killClients, subscriberIds } from './support/redis.ts'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
@@ -101,16 +100,27 @@ function text(client: Client): string {
   return client.doc.getText('t').toString()
 }
 
-describe('cluster sync over Redis (two nodes, one store)', () => {
-  const prefix = (): string => `tandem-test-${randomBytes(4).toString('hex')}:`
+/** Two nodes on one store and one channel prefix, each with a client in 'doc', both loaded. */
+async function twoNodes(): Promise<{
+  store: MemoryStore
+  prefix: string
+  a: Node
+  b: Node
+  onA: Client
+  onB: Client
+}> {
+  const store = new MemoryStore()
+  const prefix = `tandem-test-${randomBytes(4).toString('hex')}:`
+  const [a, b] = await Promise.all([startNode(store, prefix, 'a'), startNode(store, prefix, 'b')])
+  const onA = connect(a, 'doc', 'alice')
+  const onB = connect(b, 'doc', 'bob')
+  await eventually(() => expect(a.registry.peek('doc') && b.registry.peek('doc')).toBeTruthy())
+  return { store, prefix, a, b, onA, onB }
+}
 
+describe('cluster sync over Redis (two nodes, one store)', () => {
   it('[R65] an edit accepted on one node reaches the other node’s clients, stored once', async () => {
-    const store = new MemoryStore()
-    const p = prefix()
-    const [a, b] = await Promise.all([startNode(store, p, 'a'), startNode(store, p, 'b')])
-    const onA = connect(a, 'doc', 'alice')
-    const onB = connect(b, 'doc', 'bob')
-    await eventually(() => expect(a.registry.peek('doc') && b.registry.peek('doc')).toBeTruthy())
+    const { store, a, b, onA, onB } = await twoNodes()
     onA.type('hello ')
     await eventually(() => expect(text(onB)).toBe('hello '))
     onB.type('world')
@@ -122,12 +132,7 @@ describe('cluster sync over Redis (two nodes, one store)', () => {
   })
 
   it('[R65] a node whose Redis connection dropped catches up from the store', async () => {
-    const store = new MemoryStore()
-    const p = prefix()
-    const [a, b] = await Promise.all([startNode(store, p, 'a'), startNode(store, p, 'b')])
-    const onA = connect(a, 'doc', 'alice')
-    const onB = connect(b, 'doc', 'bob')
-    await eventually(() => expect(a.registry.peek('doc') && b.registry.peek('doc')).toBeTruthy())
+    const { prefix: p, b, onA, onB } = await twoNodes()
     onA.type('one ')
     await eventually(() => expect(text(onB)).toBe('one '))
     // Every subscriber connection is cut; the edits made meanwhile are published to nobody.
@@ -141,12 +146,7 @@ describe('cluster sync over Redis (two nodes, one store)', () => {
   })
 
   it('[R65] a skipped sequence number makes the node read the document back', async () => {
-    const store = new MemoryStore()
-    const p = prefix()
-    const [a, b] = await Promise.all([startNode(store, p, 'a'), startNode(store, p, 'b')])
-    const onA = connect(a, 'doc', 'alice')
-    const onB = connect(b, 'doc', 'bob')
-    await eventually(() => expect(a.registry.peek('doc') && b.registry.peek('doc')).toBeTruthy())
+    const { store, prefix: p, b, onA, onB } = await twoNodes()
     onA.type('first ')
     await eventually(() => expect(text(onB)).toBe('first '))
     // Written to the store by a third node whose message about it never arrives...
@@ -167,12 +167,7 @@ describe('cluster sync over Redis (two nodes, one store)', () => {
   })
 
   it('[R66] presence crosses nodes; a stock echo of it is dropped; leaving removes it everywhere', async () => {
-    const store = new MemoryStore()
-    const p = prefix()
-    const [a, b] = await Promise.all([startNode(store, p, 'a'), startNode(store, p, 'b')])
-    const onA = connect(a, 'doc', 'alice')
-    const onB = connect(b, 'doc', 'bob')
-    await eventually(() => expect(a.registry.peek('doc') && b.registry.peek('doc')).toBeTruthy())
+    const { b, onA, onB } = await twoNodes()
     const alice = new awarenessProtocol.Awareness(new Y.Doc())
     alice.setLocalState({ user: { name: 'Alice' } })
     onA.connection.receive(
