@@ -89,7 +89,7 @@ export class MemoryOutboxStore implements OutboxStore {
   }
 
   releaseWindows(): Promise<void> {
-    // The next start of this process is the only one that can open this database again.
+    // Memory is this process's alone: no other node can adopt its windows.
     return Promise.resolve()
   }
 
