@@ -56,7 +56,9 @@ for (const pair of values.env ?? []) {
 // --cpu-prof <peer>: that peer's server writes a V8 CPU profile per process into bench/results/profiles.
 const profiledPeer = values['cpu-prof']
 const peerNodeArgs = (peer: PeerId): string[] =>
-  peer === profiledPeer ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS_DIR, 'profiles')}`] : []
+  peer === profiledPeer
+    ? ['--cpu-prof', '--cpu-prof-interval=5000', `--cpu-prof-dir=${join(RESULTS_DIR, 'profiles')}`]
+    : []
 // --heap-snapshot <peer>: the memory scenario writes that peer's heap at each connection count.
 const heapSnapshotDir = (peer: PeerId): string | null =>
   peer === values['heap-snapshot'] ? join(RESULTS_DIR, 'profiles') : null

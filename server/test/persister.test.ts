@@ -23,6 +23,69 @@ class GatedStore extends MemoryStore {
   }
 }
 
+/** A MemoryStore that records the batches it was given. */
+class CountingStore extends MemoryStore {
+  readonly batches: number[] = []
+
+  override async append(entries: readonly AppendEntry[]): Promise<void> {
+    this.batches.push(entries.length)
+    return super.append(entries)
+  }
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('group commit', () => {
+  it('[R6] updates of several turns within the gathering window share one batch', async () => {
+    const store = new CountingStore()
+    const persister = new Persister(store, { retryDelayMs: 1, maxRetryDelayMs: 1, gatherMs: 200 })
+    persister.enqueue('a', Uint8Array.of(1))
+    await nextTurn()
+    persister.enqueue('b', Uint8Array.of(2))
+    await nextTurn()
+    const last = persister.enqueue('a', Uint8Array.of(3))
+    expect(persister.isDurable(last)).toBe(false)
+    await persister.whenDurable(last)
+    expect(store.batches).toEqual([3])
+    persister.close()
+  })
+
+  it('[R6] enough waiting bytes start the commit without waiting out the window', async () => {
+    const store = new CountingStore()
+    // A window no test would wait for: only the byte threshold can make this durable.
+    const persister = new Persister(store, {
+      retryDelayMs: 1,
+      maxRetryDelayMs: 1,
+      gatherMs: 3_600_000,
+      gatherBytes: 8,
+    })
+    persister.enqueue('a', new Uint8Array(4))
+    const last = persister.enqueue('a', new Uint8Array(4))
+    await persister.whenDurable(last)
+    expect(store.batches).toEqual([2])
+    persister.close()
+  })
+
+  it('[R7] afterDurable callbacks run once their ticket is durable; a failing one stops no other', async () => {
+    const persister = new Persister(new CountingStore(), { retryDelayMs: 1, maxRetryDelayMs: 1 })
+    const ran: number[] = []
+    const first = persister.enqueue('a', Uint8Array.of(1))
+    const second = persister.enqueue('a', Uint8Array.of(2))
+    persister.afterDurable(first, () => {
+      throw new Error('a failing waiter')
+    })
+    persister.afterDurable(first, () => ran.push(first))
+    persister.afterDurable(second, () => ran.push(second))
+    expect(ran).toEqual([])
+    await persister.whenDurable(second)
+    expect(ran).toEqual([first, second])
+    // Durable already: at once.
+    persister.afterDurable(first, () => ran.push(0))
+    expect(ran).toEqual([first, second, 0])
+    persister.close()
+  })
+})
+
 describe('intake follows the disk', () => {
   it('[R29] the persister is overloaded past its backlog and relieved once half of it is durable', async () => {
     const store = new GatedStore()

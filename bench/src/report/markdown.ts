@@ -249,7 +249,7 @@ export function renderMarkdown(
         ]
       : []),
     '## Targets',
-    'Each target of issue 6 against its reference, measured in the same run.',
+    'Each performance target against its reference, measured in the same run: medians of the repetitions, (min–max) over them.',
     table(
       ['target', 'Tandem', 'reference', 'ratio', 'goal', 'status', 'caveat'],
       evaluateTargets(run).map((t) => [

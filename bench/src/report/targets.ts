@@ -1,15 +1,6 @@
-import type { PeerId, RunResults } from '../schema.ts'
+import type { PeerId, RunResults, ScenarioId } from '../schema.ts'
 import { formatValue } from './svg.ts'
-import {
-  COMPARED_PEERS,
-  IN_MEMORY_PEERS,
-  STORAGE_PEERS,
-  bestOf,
-  isLimited,
-  largestFanout,
-  metric,
-  peerLabel,
-} from './lookup.ts'
+import { COMPARED_PEERS, IN_MEMORY_PEERS, bestOf, findCase, isLimited, peerLabel } from './lookup.ts'
 
 export type TargetStatus = 'met' | 'missed' | 'n/a'
 
@@ -23,10 +14,34 @@ export interface TargetRow {
   readonly caveat: string
 }
 
+/** A figure of one case: its median and the min–max over the successful repetitions. */
+interface Figure {
+  readonly name: string
+  readonly value: number
+  readonly min: number
+  readonly max: number
+}
+
+function figure(
+  run: RunResults,
+  scenario: ScenarioId,
+  peer: PeerId,
+  key: string,
+  name: string,
+  label = peerLabel(run, peer),
+): Figure | null {
+  const found = findCase(run, scenario, peer, key)
+  const value = found?.median?.[name]
+  if (!found || value === undefined || !Number.isFinite(value)) return null
+  const values = found.reps.filter((r) => r.ok).map((r) => r.metrics[name] ?? NaN)
+  const finite = values.filter(Number.isFinite)
+  return { name: label, value, min: Math.min(...finite), max: Math.max(...finite) }
+}
+
 interface RatioTarget {
   readonly target: string
-  readonly tandem: number
-  readonly reference: { readonly name: string; readonly value: number } | null
+  readonly tandem: Figure | null
+  readonly reference: Figure | null
   readonly unit: string
   readonly digits?: number
   /** Pass when ratio ≤ limit (or ≥ when isAtLeast). */
@@ -35,11 +50,16 @@ interface RatioTarget {
   readonly caveat?: string
 }
 
+function shown(f: Figure, unit: string, digits?: number): string {
+  const spread = f.max > f.min ? ` (${formatValue(f.min, digits)}–${formatValue(f.max, digits)})` : ''
+  return `${formatValue(f.value, digits)}${spread} ${unit}`
+}
+
 function ratioRow(t: RatioTarget): TargetRow {
-  const reference = t.reference
+  const { tandem, reference } = t
   // A non-positive figure is measurement noise (RSS returned to the OS meanwhile), not a result.
-  const isNoise = t.tandem <= 0 || (reference !== null && reference.value <= 0)
-  const ratio = reference && Number.isFinite(t.tandem) && !isNoise ? t.tandem / reference.value : NaN
+  const isNoise = (tandem !== null && tandem.value <= 0) || (reference !== null && reference.value <= 0)
+  const ratio = tandem && reference && !isNoise ? tandem.value / reference.value : NaN
   const status: TargetStatus = !Number.isFinite(ratio)
     ? 'n/a'
     : (t.isAtLeast ? ratio >= t.limit : ratio <= t.limit)
@@ -47,8 +67,8 @@ function ratioRow(t: RatioTarget): TargetRow {
       : 'missed'
   return {
     target: t.target,
-    tandem: `${formatValue(t.tandem, t.digits)} ${t.unit}`,
-    reference: reference ? `${formatValue(reference.value, t.digits)} ${t.unit} (${reference.name})` : '–',
+    tandem: tandem ? shown(tandem, t.unit, t.digits) : '–',
+    reference: reference ? `${shown(reference, t.unit, t.digits)}, ${reference.name}` : '–',
     measured: Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–',
     goal: `${t.isAtLeast ? '≥' : '≤'} ${t.limit}×`,
     status,
@@ -56,68 +76,77 @@ function ratioRow(t: RatioTarget): TargetRow {
   }
 }
 
+/** The best of `peers` for a metric, with its spread; null when none has a value. */
 function best(
   run: RunResults,
   peers: readonly PeerId[],
-  ...args: [Parameters<typeof bestOf>[2], string, string, boolean]
-) {
-  const found = bestOf(run, peers, ...args)
-  return found ? { name: peerLabel(run, found.peer), value: found.value } : null
+  scenario: ScenarioId,
+  key: string,
+  name: string,
+  isLowerBetter: boolean,
+): Figure | null {
+  const found = bestOf(run, peers, scenario, key, name, isLowerBetter)
+  return found ? figure(run, scenario, found.peer, key, name) : null
 }
 
-function caveats(...parts: Array<string | false>): string {
-  return parts.filter(Boolean).join('; ')
+function limitedNote(run: RunResults, scenario: ScenarioId, key: string): string {
+  return isLimited(run, scenario, 'tandem', key) ? 'generator or machine was a limit' : ''
 }
 
-/** The targets of issue 6, each measured against its reference in the same run. */
+/**
+ * The performance targets (issue 16), each measured against its reference in the same run: the
+ * median of the repetitions, the min–max over them in parentheses.
+ */
 export function evaluateTargets(run: RunResults): TargetRow[] {
   const rows: TargetRow[] = []
-  const fan = largestFanout(run)
-  if (fan) {
-    const smaller =
-      fan.readers !== 500 || fan.rate !== 200
-        ? `measured at N=${fan.readers} × ${fan.rate}/s, not 500 × 200/s`
-        : ''
-    rows.push(
-      ratioRow({
-        target: `Fan-out p99, ${fan.readers} readers × ${fan.rate}/s`,
-        tandem: metric(run, 'fanout', 'tandem', fan.key, 'p99Ms'),
-        reference: best(run, COMPARED_PEERS, 'fanout', fan.key, 'p99Ms', true),
-        unit: 'ms',
-        limit: 0.5,
-        caveat: caveats(
-          smaller,
-          isLimited(run, 'fanout', 'tandem', fan.key) && 'generator or machine was a limit',
-        ),
-      }),
-    )
-  }
-  const relayRate = metric(run, 'throughput', 'relay', 'ramp', 'maxSteadyRate')
-  const tandemRate = metric(run, 'throughput', 'tandem', 'ramp', 'maxSteadyRate')
-  const isLowerBound = (peer: PeerId): boolean =>
-    metric(run, 'throughput', peer, 'ramp', 'isLowerBound') === 1
+  const cpu2000 = figure(run, 'throughput', 'tandem', 'ramp', 'serverCpuPct@2000')
   rows.push(
     ratioRow({
-      target: 'Server CPU at 2,000 updates/s (rooms of 5), durable',
-      tandem: metric(run, 'throughput', 'tandem', 'ramp', 'serverCpuPct'),
-      reference: best(run, IN_MEMORY_PEERS, 'throughput', 'ramp', 'serverCpuPct', true),
+      target: 'Server CPU at 2,000 updates/s, 100 rooms × 5, durable',
+      tandem: cpu2000,
+      reference: best(run, IN_MEMORY_PEERS, 'throughput', 'ramp', 'serverCpuPct@2000', true),
+      unit: '%',
+      digits: 0,
+      limit: 0.8,
+      caveat: limitedNote(run, 'throughput', 'ramp'),
+    }),
+    ratioRow({
+      target: 'Server CPU at 1,000 updates/s vs at 2,000/s (cost follows the load)',
+      tandem: figure(run, 'throughput', 'tandem', 'ramp', 'serverCpuPct@1000'),
+      reference: cpu2000 ? { ...cpu2000, name: 'Tandem at 2,000/s' } : null,
       unit: '%',
       digits: 0,
       limit: 0.6,
-      caveat: isLimited(run, 'throughput', 'tandem', 'ramp') ? 'generator or machine was a limit' : '',
     }),
+  )
+  for (const [readers, rate, limit] of [
+    [10, 20, 1],
+    [100, 20, 1],
+    [500, 200, 0.5],
+  ] as const) {
+    const key = `n=${readers},rate=${rate}`
+    if (!findCase(run, 'fanout', 'tandem', key)) continue
+    rows.push(
+      ratioRow({
+        target: `Fan-out p99, ${readers} readers × ${rate}/s`,
+        tandem: figure(run, 'fanout', 'tandem', key, 'p99Ms'),
+        reference: best(run, COMPARED_PEERS, 'fanout', key, 'p99Ms', true),
+        unit: 'ms',
+        digits: 1,
+        limit,
+        caveat: limitedNote(run, 'fanout', key),
+      }),
+    )
+  }
+  rows.push(
     ratioRow({
-      target: 'Highest steady rate with p99 < 100 ms',
-      tandem: tandemRate,
-      reference: Number.isFinite(relayRate) ? { name: peerLabel(run, 'relay'), value: relayRate } : null,
-      unit: '/s',
+      target: 'Trace replay ops/s, durable',
+      tandem: figure(run, 'trace', 'tandem', 'replay', 'opsPerSecond'),
+      reference: figure(run, 'trace', 'yws', 'replay', 'opsPerSecond'),
+      unit: 'ops/s',
       digits: 0,
       limit: 1,
       isAtLeast: true,
-      caveat: caveats(
-        isLowerBound('tandem') && 'Tandem’s figure is a lower bound (generators were the limit)',
-        isLowerBound('relay') && 'the relay’s figure is a lower bound (generators were the limit)',
-      ),
     }),
   )
   const memoryParams = run.scenarios.find((s) => s.id === 'memory')?.params as
@@ -125,87 +154,35 @@ export function evaluateTargets(run: RunResults): TargetRow[] {
   const connections = Math.max(...(memoryParams?.connections ?? []))
   if (Number.isFinite(connections)) {
     const key = `connections=${connections}`
-    const relay = metric(run, 'memory', 'relay', key, 'rssPerConnectionKiB')
-    rows.push(
-      ratioRow({
-        target: `Idle memory per connection (RSS) at ${connections.toLocaleString('en-US')}`,
-        tandem: metric(run, 'memory', 'tandem', key, 'rssPerConnectionKiB'),
-        reference: Number.isFinite(relay) ? { name: peerLabel(run, 'relay'), value: relay } : null,
-        unit: 'KiB',
-        digits: 1,
-        limit: 1.1,
-        caveat: connections !== 5000 ? `measured at ${connections}, not 5,000` : '',
-      }),
-    )
+    const caveat = connections !== 5000 ? `measured at ${connections}, not 5,000` : ''
+    for (const [what, name, limit] of [
+      ['RSS', 'rssPerConnectionKiB', 1.1],
+      ['heap', 'heapPerConnectionKiB', 1.5],
+    ] as const) {
+      rows.push(
+        ratioRow({
+          target: `Idle memory per connection (${what}) at ${connections.toLocaleString('en-US')}`,
+          tandem: figure(run, 'memory', 'tandem', key, name),
+          reference: figure(run, 'memory', 'relay', key, name),
+          unit: 'KiB',
+          digits: 1,
+          limit,
+          caveat,
+        }),
+      )
+    }
   }
-  rows.push(
-    ratioRow({
-      target: 'Cold first join of the large document',
-      tandem: metric(run, 'join', 'tandem', 'cold', 'contentMs'),
-      reference: best(run, STORAGE_PEERS, 'join', 'cold', 'contentMs', true),
-      unit: 'ms',
-      limit: 0.3,
-    }),
-  )
-  const relayWarm = metric(run, 'join', 'relay', 'warm', 'contentMs')
-  rows.push(
-    ratioRow({
-      target: 'Warm join of the large document',
-      tandem: metric(run, 'join', 'tandem', 'warm', 'contentMs'),
-      reference: Number.isFinite(relayWarm) ? { name: peerLabel(run, 'relay'), value: relayWarm } : null,
-      unit: 'ms',
-      limit: 1.1,
-    }),
-  )
-  const early = metric(run, 'join', 'tandem', 'cold', 'syncedBeforeContent')
-  rows.push({
-    target: '"Synced" only once the content is there (cold join)',
-    tandem: Number.isFinite(early) ? (early === 0 ? 'content with sync' : 'synced early') : '–',
-    reference: '',
-    measured: '',
-    goal: 'never early',
-    status: Number.isFinite(early) ? (early === 0 ? 'met' : 'missed') : 'n/a',
-    caveat: '',
-  })
-  const relayOps = metric(run, 'trace', 'relay', 'replay', 'opsPerSecond')
-  rows.push(
-    ratioRow({
-      target: 'Trace replay ops/s, durable',
-      tandem: metric(run, 'trace', 'tandem', 'replay', 'opsPerSecond'),
-      reference: Number.isFinite(relayOps) ? { name: peerLabel(run, 'relay'), value: relayOps } : null,
-      unit: 'ops/s',
-      digits: 0,
-      limit: 0.95,
-      isAtLeast: true,
-    }),
-  )
   const tandemParams = run.scenarios.find((s) => s.id === 'tandem')?.params as
-    { longPollReaders?: number; sseViewers?: number; rate?: number } | undefined
-  if (tandemParams?.longPollReaders) {
-    const n = tandemParams.longPollReaders
-    const lp = metric(run, 'tandem', 'tandem', `transport=longpoll,n=${n}`, 'p50Ms')
-    const ws = metric(run, 'tandem', 'tandem', `transport=ws,n=${n}`, 'p50Ms')
-    const extra = lp - ws
-    rows.push({
-      target: `Long-polling delivery p50 vs WebSocket, ${n} readers × ${tandemParams.rate ?? 20}/s`,
-      tandem: `${formatValue(lp)} ms`,
-      reference: `${formatValue(ws)} ms (WebSocket)`,
-      measured: Number.isFinite(extra) ? `+${formatValue(extra)} ms` : '–',
-      goal: '≤ +5 ms',
-      status: Number.isFinite(extra) ? (extra <= 5 ? 'met' : 'missed') : 'n/a',
-      caveat: '',
-    })
-  }
+    { sseViewers?: number; rate?: number } | undefined
   if (tandemParams?.sseViewers) {
     const n = tandemParams.sseViewers
-    const sse = metric(run, 'tandem', 'tandem', `transport=sse,n=${n}`, 'p99Ms')
-    const ws = metric(run, 'tandem', 'tandem', `transport=ws-view,n=${n}`, 'p99Ms')
     rows.push(
       ratioRow({
         target: `SSE fan-out p99, ${n.toLocaleString('en-US')} viewers × ${tandemParams.rate ?? 20}/s`,
-        tandem: sse,
-        reference: Number.isFinite(ws) ? { name: 'WebSocket viewers', value: ws } : null,
+        tandem: figure(run, 'tandem', 'tandem', `transport=sse,n=${n}`, 'p99Ms'),
+        reference: figure(run, 'tandem', 'tandem', `transport=ws-view,n=${n}`, 'p99Ms', 'WebSocket viewers'),
         unit: 'ms',
+        digits: 1,
         limit: 1.2,
         caveat: n !== 1000 ? `measured with ${n} viewers, not 1,000` : '',
       }),

@@ -10,7 +10,8 @@ export const fanout: Scenario = {
   id: 'fanout',
   title: 'Fan-out: one writer, N readers',
   method:
-    'One writer appends one character per update at a steady rate (20/s, then 200/s) to a room of N readers. ' +
+    'One writer appends one character per update at a steady rate (20/s, then 200/s) to a room of N readers, ' +
+    'after one unmeasured second at 20/s that warms every server up (its first updates run cold code). ' +
     'Latency runs from the moment the writer makes the change to the moment each reader has received the ' +
     'update carrying it, both read on the machine-wide monotonic clock (writer and readers are in different ' +
     'processes). Every reader and a fresh joiner must end with the writer’s exact text.',

@@ -28,6 +28,9 @@ export interface FanoutOptions {
   readonly isViewer: boolean
 }
 
+/** Updates written before the measured phases, at the first rate, for this long. */
+const WARM_UP_MS = 1_000
+
 /**
  * One writer and N readers in one room: the writer appends one character per update at each
  * rate in turn; every reader timestamps each character's arrival on the shared monotonic clock.
@@ -59,6 +62,18 @@ export async function measureFanout(
     `    ${options.key}: ${options.readers} ${options.transport} readers joined in ${((joinedAt - startedAt) / 1000).toFixed(1)} s, ` +
       `server settled after ${((Date.now() - joinedAt) / 1000).toFixed(1)} s`,
   )
+  // A server's first updates run cold code (its JIT compiles the path, caches fill): with phases
+  // of a few dozen updates, that one slow update would be the p99. Every server gets the same
+  // warm-up, which is not measured, then settles again.
+  const warmRate = options.rates[0] ?? 20
+  const warmUp = await pool.call(0, {
+    op: 'write',
+    writers: [writer.id],
+    rate: warmRate,
+    durationMs: WARM_UP_MS,
+  })
+  await deliveries(pool, warmUp.sentTimes, options.drainMs)
+  await quiesce(server, 300)
   const measured = new Map<number, { metrics: Metrics; limits: RepResult['limits'] }>()
   for (const rate of options.rates) {
     const cpu = startCpuWindow(server.pid, pool.pids)

@@ -21,7 +21,7 @@ export class Durability {
     private readonly docId: string,
     private readonly persister: Pick<
       Persister,
-      'enqueue' | 'isDurable' | 'whenDurable' | 'onStatus' | 'status'
+      'enqueue' | 'isDurable' | 'whenDurable' | 'afterDurable' | 'onStatus' | 'status'
     >,
     /** Whether `peer` has content waiting outside the document: not saved, so not acked yet. */
     private readonly isWaiting: (peer: Peer) => boolean,
@@ -49,9 +49,9 @@ export class Durability {
     const ticketBefore = this.#lastTicket
     if (!apply()) return false
     if (this.onPersisted && this.#lastTicket !== ticketBefore) {
-      const contributors = [contributor()]
+      const name = contributor()
       const onPersisted = this.onPersisted
-      void this.persister.whenDurable(this.#lastTicket).then(() => onPersisted(contributors))
+      this.persister.afterDurable(this.#lastTicket, () => onPersisted([name]))
     }
     return true
   }
@@ -90,8 +90,7 @@ export class Durability {
       seqs.acked = seq
       peer.send(encodeMessage({ type: 'saved', seq }))
     }
-    if (this.persister.isDurable(this.#lastTicket)) send()
-    else void this.persister.whenDurable(this.#lastTicket).then(send)
+    this.persister.afterDurable(this.#lastTicket, send)
   }
 
   /** Acks every message `peer` sent so far, once durable (R7). */
