@@ -94,7 +94,7 @@ function limitedNote(run: RunResults, scenario: ScenarioId, key: string): string
 }
 
 /**
- * The performance targets (issue 16), each measured against its reference in the same run: the
+ * The performance targets, each measured against its reference in the same run: the
  * median of the repetitions, the min–max over them in parentheses.
  */
 export function evaluateTargets(run: RunResults): TargetRow[] {

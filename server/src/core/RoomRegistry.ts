@@ -80,6 +80,43 @@ type ConnectionState =
   | { readonly kind: 'joined'; readonly room: Room }
   | { readonly kind: 'closed' }
 
+const CLOSED: ConnectionState = { kind: 'closed' }
+
+/** One peer's way into its room: frames that arrive while the room loads wait here. */
+class RoomJoin implements Connection {
+  state: ConnectionState = { kind: 'joining', pending: [], pendingBytes: 0 }
+
+  constructor(
+    private readonly peer: Peer,
+    private readonly maxPendingBytes: number,
+    private readonly leave: (room: Room, peer: Peer) => void,
+  ) {}
+
+  receive(frame: Uint8Array): void {
+    const state = this.state
+    switch (state.kind) {
+      case 'joining':
+        state.pending.push(frame)
+        state.pendingBytes += frame.byteLength
+        if (state.pendingBytes > this.maxPendingBytes) {
+          this.state = CLOSED
+          this.peer.close(CLOSE_REASONS.messageTooBig)
+        }
+        return
+      case 'joined':
+        state.room.receive(this.peer, frame)
+        return
+      case 'closed':
+        return
+    }
+  }
+
+  close(): void {
+    if (this.state.kind === 'joined') this.leave(this.state.room, this.peer)
+    this.state = CLOSED
+  }
+}
+
 /**
  * Owns the loaded rooms. A room loads once however many peers join concurrently (R2), and unloads
  * only when it has had no peers for `roomIdleMs` and every write is durable (R8).
@@ -166,63 +203,42 @@ export class RoomRegistry {
 
   /** Joins `peer` to the document, loading it if needed. Frames received meanwhile are queued. */
   connect(docId: string, peer: Peer): Connection {
-    let state: ConnectionState = { kind: 'joining', pending: [], pendingBytes: 0 }
+    const join = new RoomJoin(peer, this.options.maxPendingBytes, this.#leaveRoom)
     const generation = this.#generationOf(docId)
-    const connection: Connection = {
-      receive: (frame) => {
-        switch (state.kind) {
-          case 'joining':
-            state.pending.push(frame)
-            state.pendingBytes += frame.byteLength
-            if (state.pendingBytes > this.options.maxPendingBytes) {
-              state = { kind: 'closed' }
-              peer.close(CLOSE_REASONS.messageTooBig)
-            }
-            return
-          case 'joined':
-            state.room.receive(peer, frame)
-            return
-          case 'closed':
-            return
-        }
-      },
-      close: () => {
-        if (state.kind === 'joined') this.#leave(state.room, peer)
-        state = { kind: 'closed' }
-      },
-    }
     if (this.#table.deletions.has(docId)) {
-      state = { kind: 'closed' }
+      join.state = CLOSED
       peer.close(CLOSE_REASONS.docNotFound)
-      return connection
+      return join
     }
     this.#acquire(docId).then(
       (room) => {
         const current = this.#generations.get(docId)
-        if (state.kind === 'joining' && current && current.count !== generation) {
-          state = { kind: 'closed' }
+        if (join.state.kind === 'joining' && current && current.count !== generation) {
+          join.state = CLOSED
           peer.close(current.reason)
         }
+        const state = join.state
         if (state.kind !== 'joining') {
           this.#scheduleIdle(docId, room)
           return
         }
-        const pending = state.pending
-        state = { kind: 'joined', room }
+        join.state = { kind: 'joined', room }
         this.#cancelIdle(docId)
         room.add(peer)
-        for (const frame of pending) room.receive(peer, frame)
+        for (const frame of state.pending) room.receive(peer, frame)
       },
       (error: unknown) => {
         const isUnavailable = error instanceof RoomUnavailableError
         if (!isUnavailable) this.options.onLoadError?.(docId, error)
-        if (state.kind === 'closed') return
-        state = { kind: 'closed' }
+        if (join.state.kind === 'closed') return
+        join.state = CLOSED
         peer.close(isUnavailable ? error.reason : CLOSE_REASONS.docUnavailable)
       },
     )
-    return connection
+    return join
   }
+
+  readonly #leaveRoom = (room: Room, peer: Peer): void => this.#leave(room, peer)
 
   /**
    * Runs `read` against the document's live state, loading it for the duration if needed. Rejects

@@ -29,8 +29,14 @@ export interface Outlet {
 export interface SessionOptions {
   /** Bytes queued for a client that is not reading before it is closed as a slow reader (R9). */
   readonly maxQueuedBytes: number
+}
+
+/** What the session's owner hears (an object, so a session holds no closures of its own). */
+export interface SessionEvents {
   /** Told about every frame the room sends (metrics); never changes the outcome. */
-  readonly onSent?: ((frame: Uint8Array) => void) | undefined
+  readonly sent?: ((frame: Uint8Array) => void) | undefined
+  /** The session closed, with this reason; before any `onClose` listener. */
+  closed(reason: CloseReason): void
 }
 
 type SessionState =
@@ -51,7 +57,8 @@ export class Session implements Peer {
   #queue: Uint8Array[] = []
   #queuedBytes = 0
   #state: SessionState = IDLE
-  readonly #closeListeners = new Set<(reason: CloseReason) => void>()
+  /** Made on first use: most sessions have none. */
+  #closeListeners: Set<(reason: CloseReason) => void> | null = null
 
   readonly id: string
   readonly role: Role
@@ -65,6 +72,7 @@ export class Session implements Peer {
     identity: SessionIdentity,
     private readonly outlet: Outlet,
     private readonly limits: SessionOptions,
+    private readonly events: SessionEvents | null = null,
   ) {
     this.id = identity.id
     this.role = identity.role
@@ -84,7 +92,7 @@ export class Session implements Peer {
   }
 
   send(frame: Uint8Array): void {
-    if (this.#state.kind !== 'closed') this.limits.onSent?.(frame)
+    if (this.#state.kind !== 'closed') this.events?.sent?.(frame)
     switch (this.#state.kind) {
       case 'closed':
         return
@@ -106,8 +114,10 @@ export class Session implements Peer {
     this.#queue = []
     this.#queuedBytes = 0
     this.outlet.end(reason)
-    for (const listener of this.#closeListeners) listener(reason)
-    this.#closeListeners.clear()
+    this.events?.closed(reason)
+    const listeners = this.#closeListeners
+    this.#closeListeners = null
+    for (const listener of listeners ?? []) listener(reason)
   }
 
   checkAlive(timeoutMs: number): Promise<boolean> {
@@ -116,8 +126,10 @@ export class Session implements Peer {
   }
 
   onClose(listener: (reason: CloseReason) => void): Disposer {
-    this.#closeListeners.add(listener)
-    return () => this.#closeListeners.delete(listener)
+    if (this.#state.kind === 'closed') return () => false
+    const listeners = (this.#closeListeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 
   readonly #onWritten = (): void => {

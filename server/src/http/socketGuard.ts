@@ -22,17 +22,22 @@ export function guardSockets(server: Server, options: SocketGuardOptions): { rea
   let openSockets = 0
   server.maxConnections = options.maxConnections
   server.on('drop', () => options.onDropped?.('limit'))
+  // Shared listeners, the socket as `this` or argument: what an open connection keeps of this
+  // guard is one map entry until its first request, not a closure and a timer for its lifetime.
+  const expire = (socket: Socket): void => {
+    deadlines.delete(socket)
+    options.onDropped?.('idle')
+    socket.destroy()
+  }
+  function onClose(this: Socket): void {
+    openSockets -= 1
+    clearTimeout(deadlines.get(this))
+    deadlines.delete(this)
+  }
   server.on('connection', (socket: Socket) => {
     openSockets += 1
-    const deadline = setTimeout(() => {
-      options.onDropped?.('idle')
-      socket.destroy()
-    }, options.firstRequestMs)
-    deadlines.set(socket, deadline)
-    socket.once('close', () => {
-      openSockets -= 1
-      clearTimeout(deadline)
-    })
+    deadlines.set(socket, setTimeout(expire, options.firstRequestMs, socket))
+    socket.on('close', onClose)
   })
   const served = (request: { readonly socket: Socket }): void => {
     clearTimeout(deadlines.get(request.socket))

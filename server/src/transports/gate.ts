@@ -11,7 +11,7 @@ import {
 import type { AccessResult } from '../auth/access.ts'
 import type { Admit } from '../http/limits.ts'
 import type { Connection as RoomConnection, RoomRegistry } from '../core/RoomRegistry.ts'
-import { Session, type Outlet } from '../core/Session.ts'
+import { Session, type Outlet, type SessionEvents, type SessionOptions } from '../core/Session.ts'
 import type { Peer, Role } from '../core/types.ts'
 
 export type TransportName = 'websocket' | 'sse' | 'longpoll'
@@ -85,7 +85,12 @@ export class ConnectionGate {
   /** Per-IP slots held by tickets not yet opened or by open connections. */
   readonly #releases = new WeakMap<Ticket, () => void>()
 
-  constructor(private readonly options: GateOptions) {}
+  /** Shared by every session: one object, not one per connection. */
+  readonly #sessionOptions: SessionOptions
+
+  constructor(private readonly options: GateOptions) {
+    this.#sessionOptions = { maxQueuedBytes: options.maxQueuedBytes }
+  }
 
   /**
    * Origin, per-IP budget, link token and parameters, in that order (SPEC R17, R30). The ticket
@@ -143,16 +148,14 @@ export class ConnectionGate {
     outlet: Outlet,
     overrides: { readonly role?: Role; readonly resumeFrom?: Uint8Array } = {},
   ): Connection {
-    const { docId, params } = ticket
-    const role = overrides.role ?? ticket.role
+    const { params } = ticket
     const release = this.#releases.get(ticket) ?? noop
     this.#releases.delete(ticket)
-    const observer = this.options.observer
-    let info: ConnectionInfo | null = null
+    const connection = new GateConnection(ticket.docId, transport, release, this.options)
     const session = new Session(
       {
         id: randomUUID(),
-        role,
+        role: overrides.role ?? ticket.role,
         wantsAcks: params.wantsAcks,
         viewerName: params.viewerName,
         resumeFrom: overrides.resumeFrom ?? params.stateVector,
@@ -160,46 +163,76 @@ export class ConnectionGate {
         writerKey: params.writerKey,
       },
       outlet,
-      {
-        maxQueuedBytes: this.options.maxQueuedBytes,
-        onSent: observer?.sent
-          ? (frame) => {
-              if (info) observer.sent?.(info, frame)
-            }
-          : undefined,
-      },
+      this.#sessionOptions,
+      connection,
     )
-    const opened: ConnectionInfo = { docId, peer: session, transport }
-    info = opened
-    const fields = { docId, session: session.id, role, transport }
-    observer?.opened?.(opened, params)
-    this.options.log.info(params.isFallback ? { ...fields, isFallback: true } : fields, 'connection opened')
+    connection.session = session
+    this.options.observer?.opened?.(connection, params)
+    this.options.log.info(
+      params.isFallback ? { ...connection.logFields(), isFallback: true } : connection.logFields(),
+      'connection opened',
+    )
+    // Wired before joining (the session's events are): the registry may close the session at
+    // once (a document being deleted), and that close must still leave, free the IP slot and be
+    // logged and counted.
+    connection.join(this.options.registry.connect(ticket.docId, session))
+    return connection
+  }
+}
 
-    // Wired before joining: the registry may close the session at once (a document being
-    // deleted), and that close must still leave, free the IP slot and be logged and counted.
-    let joined: RoomConnection | null = null
-    let endedBy: CloseReason | null = null
-    session.onClose((reason) => {
-      joined?.close()
-      release()
-      const ended = endedBy ?? reason
-      observer?.closed?.(opened, ended)
-      this.options.log.info({ ...fields, code: ended.code, reason: ended.text }, 'connection closed')
-    })
-    const room = this.options.registry.connect(docId, session)
-    joined = room
-    return {
-      session,
-      receive: (frame) => {
-        observer?.received?.(opened, frame)
-        room.receive(frame)
-      },
-      end: (reason = CLOSE_REASONS.normal) => {
-        if (session.isClosed) return
-        endedBy = reason
-        session.close(reason)
-      },
-    }
+/**
+ * A connection the gate opened: what instrumentation sees of it, the transport's handle on it,
+ * and what its session reports back, in one object per connection.
+ */
+class GateConnection implements Connection, ConnectionInfo, SessionEvents {
+  // Set by the gate right after construction: the session needs this object to exist first.
+  session!: Session
+  #room: RoomConnection | null = null
+  #endedBy: CloseReason | null = null
+
+  constructor(
+    readonly docId: string,
+    readonly transport: TransportName,
+    private readonly release: () => void,
+    private readonly options: GateOptions,
+  ) {}
+
+  get peer(): Peer {
+    return this.session
+  }
+
+  join(room: RoomConnection): void {
+    // A session the registry closed while joining has left already.
+    if (this.session.isClosed) room.close()
+    else this.#room = room
+  }
+
+  receive(frame: Uint8Array): void {
+    this.options.observer?.received?.(this, frame)
+    this.#room?.receive(frame)
+  }
+
+  end(reason: CloseReason = CLOSE_REASONS.normal): void {
+    if (this.session.isClosed) return
+    this.#endedBy = reason
+    this.session.close(reason)
+  }
+
+  closed(reason: CloseReason): void {
+    this.#room?.close()
+    this.#room = null
+    this.release()
+    const ended = this.#endedBy ?? reason
+    this.options.observer?.closed?.(this, ended)
+    this.options.log.info({ ...this.logFields(), code: ended.code, reason: ended.text }, 'connection closed')
+  }
+
+  logFields(): { docId: string; session: string; role: Role; transport: TransportName } {
+    return { docId: this.docId, session: this.session.id, role: this.session.role, transport: this.transport }
+  }
+
+  sent(frame: Uint8Array): void {
+    this.options.observer?.sent?.(this, frame)
   }
 }
 

@@ -5,7 +5,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { retryAfterSeconds } from '../http/limits.ts'
 import { TokenBucket } from '../core/TokenBucket.ts'
 import type { Intake } from '../core/types.ts'
-import type { ConnectionGate, Ticket } from './gate.ts'
+import type { Outlet } from '../core/Session.ts'
+import type { Connection, ConnectionGate, Ticket } from './gate.ts'
 
 export interface WebSocketTransportOptions {
   /** Admission, the link token before the upgrade (SPEC R17), joining the room. */
@@ -66,85 +67,53 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   }, options.pingIntervalMs)
   pinger.unref()
   /** Sockets not read until the intake is relieved; each resumes unless its own budget holds it. */
-  const waitingForIntake = new Map<WebSocket, () => void>()
+  const waitingForIntake = new Map<WebSocket, WebSocketLink>()
+  const links = new WeakMap<WebSocket, WebSocketLink>()
+  /** Tickets of sockets whose handshake is under way. */
+  const upgrading = new WeakMap<Duplex, Ticket>()
+  function dropUnaccepted(this: Duplex): void {
+    const ticket = upgrading.get(this)
+    upgrading.delete(this)
+    if (ticket) options.gate.drop(ticket)
+  }
   const stopIntakeListener = options.intake.onRelieved(() => {
-    const resumers = [...waitingForIntake.values()]
+    const waiting = [...waitingForIntake.values()]
     waitingForIntake.clear()
-    for (const resume of resumers) resume()
+    for (const link of waiting) link.resumeIfFree()
   })
 
   function accept(ws: WebSocket, ticket: Ticket): void {
     alive.add(ws)
-    ws.on('pong', () => alive.add(ws))
-    const connection = options.gate.open(ticket, 'websocket', {
-      write(frames, done) {
-        // While the socket keeps up, frames go straight to it and the session may send more at
-        // once; past the mark, the session queues (and counts, R9) until this write is out.
-        const isKeepingUp = ws.bufferedAmount < SOCKET_BUFFER_MARK
-        const socket = openSocketOf(ws)
-        const last = frames.length - 1
-        for (let index = 0; index <= last; index++) {
-          const frame = frames[index] as Uint8Array
-          const onWritten = index === last && !isKeepingUp ? done : undefined
-          if (socket) socket.write(websocketFrameOf(frame), onWritten)
-          else ws.send(frame, SEND_OPTIONS, onWritten)
-        }
-        if (isKeepingUp) done()
-      },
-      end(reason) {
-        // A connection dropped for not answering is half-open: no closing handshake can finish.
-        if (reason === CLOSE_REASONS.unresponsive) ws.terminate()
-        else closeSoon(ws, reason)
-      },
-      checkAlive: (timeoutMs) => answersWithin(ws, timeoutMs),
-    })
+    const link = new WebSocketLink(ws, ticket.docId, options, waitingForIntake)
+    links.set(ws, link)
+    link.connection = options.gate.open(ticket, 'websocket', link)
+    ws.on('pong', onPong)
+    ws.on('message', onMessage)
+    ws.on('error', onError)
+    ws.on('close', onClose)
+  }
 
-    // Backpressure, not disconnection: a client sending faster than its budgets is simply read
-    // more slowly (TCP pushes back on it), so it cannot monopolise the event loop (R29): at most
-    // so many messages, and so much of the server's time spent on them, per second.
-    const messageBudget = new TokenBucket(options.maxMessagesPerSecond * 2, options.maxMessagesPerSecond)
-    const timeBudget = new TokenBucket(WORK_BURST_MS, WORK_MS_PER_SECOND)
-    let isOverBudget = false
-    const resumeIfFree = (): void => {
-      if (!isOverBudget && !waitingForIntake.has(ws) && ws.readyState === ws.OPEN) ws.resume()
-    }
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (!isBinary) {
-        connection.session.close(CLOSE_REASONS.malformedMessage)
-        return
-      }
-      const startedAt = performance.now()
-      connection.receive(toUint8Array(data))
-      const workMs = performance.now() - startedAt
-      const now = Date.now()
-      // Both are charged: work done while over the message budget still counts.
-      const hasMessages = messageBudget.take(now)
-      const hasTime = timeBudget.charge(now, workMs)
-      const isWithinBudget = hasMessages && hasTime
-      if (!isOverBudget && !isWithinBudget) {
-        isOverBudget = true
-        ws.pause()
-        setTimeout(() => {
-          isOverBudget = false
-          resumeIfFree()
-        }, PAUSE_MS).unref()
-      }
-      if (options.intake.isOverloaded && !waitingForIntake.has(ws)) {
-        waitingForIntake.set(ws, resumeIfFree)
-        ws.pause()
-      }
-    })
-    ws.on('error', (error) => {
-      // ws closes the socket itself after a protocol error (bad frame, too big: 1009).
-      options.log.warn(
-        { docId: ticket.docId, session: connection.session.id, err: error.message },
-        'websocket error',
-      )
-    })
-    ws.on('close', (code: number, reason: Buffer) => {
-      waitingForIntake.delete(ws)
-      connection.end(closeReasonByCode(code) ?? lostWith(code, reason.toString()))
-    })
+  // One listener of each kind for every socket: an idle connection holds its state object and
+  // no closures of its own. `this` is the socket.
+  function onPong(this: WebSocket): void {
+    alive.add(this)
+  }
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    links.get(this)?.receive(data, isBinary)
+  }
+  function onError(this: WebSocket, error: Error): void {
+    const link = links.get(this)
+    // ws closes the socket itself after a protocol error (bad frame, too big: 1009).
+    options.log.warn(
+      { docId: link?.docId, session: link?.connection?.session.id, err: error.message },
+      'websocket error',
+    )
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    waitingForIntake.delete(this)
+    const link = links.get(this)
+    links.delete(this)
+    link?.connection?.end(closeReasonByCode(code) ?? lostWith(code, reason.toString()))
   }
 
   return {
@@ -161,12 +130,12 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
           const { ticket } = result
           if (socket.destroyed) return options.gate.drop(ticket)
           // ws answers a broken handshake itself and never calls back: the ticket is dropped then.
-          let isAccepted = false
-          socket.once('close', () => {
-            if (!isAccepted) options.gate.drop(ticket)
-          })
+          // The listener is shared and the ticket kept beside the socket: a closure here would
+          // keep the request, its headers and the handshake's head alive as long as the socket.
+          upgrading.set(socket, ticket)
+          socket.on('close', dropUnaccepted)
           wss.handleUpgrade(request, socket, head, (ws) => {
-            isAccepted = true
+            upgrading.delete(socket)
             accept(ws, ticket)
           })
         },
@@ -184,6 +153,94 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       wss.close()
     },
   }
+}
+
+/**
+ * One accepted socket: the session's outlet (STYLE.md 3) and the read budgets (R29). A class, not
+ * closures: thousands of idle connections each hold one of these and nothing else of ours.
+ */
+class WebSocketLink implements Outlet {
+  connection: Connection | null = null
+  // Backpressure, not disconnection: a client sending faster than its budgets is simply read
+  // more slowly (TCP pushes back on it), so it cannot monopolise the event loop (R29): at most
+  // so many messages, and so much of the server's time spent on them, per second.
+  readonly #messageBudget: TokenBucket
+  readonly #timeBudget = new TokenBucket(WORK_BURST_MS, WORK_MS_PER_SECOND)
+  #isOverBudget = false
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly docId: string,
+    private readonly options: WebSocketTransportOptions,
+    private readonly waitingForIntake: Map<WebSocket, WebSocketLink>,
+  ) {
+    this.#messageBudget = new TokenBucket(options.maxMessagesPerSecond * 2, options.maxMessagesPerSecond)
+  }
+
+  write(frames: readonly Uint8Array[], done: () => void): void {
+    const { ws } = this
+    // While the socket keeps up, frames go straight to it and the session may send more at
+    // once; past the mark, the session queues (and counts, R9) until this write is out.
+    const isKeepingUp = ws.bufferedAmount < SOCKET_BUFFER_MARK
+    const socket = openSocketOf(ws)
+    const last = frames.length - 1
+    for (let index = 0; index <= last; index++) {
+      const frame = frames[index] as Uint8Array
+      const onWritten = index === last && !isKeepingUp ? done : undefined
+      if (socket) socket.write(websocketFrameOf(frame), onWritten)
+      else ws.send(frame, SEND_OPTIONS, onWritten)
+    }
+    if (isKeepingUp) done()
+  }
+
+  end(reason: CloseReason): void {
+    // A connection dropped for not answering is half-open: no closing handshake can finish.
+    if (reason === CLOSE_REASONS.unresponsive) this.ws.terminate()
+    else closeSoon(this.ws, reason)
+  }
+
+  checkAlive(timeoutMs: number): Promise<boolean> {
+    return answersWithin(this.ws, timeoutMs)
+  }
+
+  receive(data: RawData, isBinary: boolean): void {
+    const connection = this.connection
+    if (!connection) return
+    if (!isBinary) {
+      connection.session.close(CLOSE_REASONS.malformedMessage)
+      return
+    }
+    const startedAt = performance.now()
+    connection.receive(toUint8Array(data))
+    const workMs = performance.now() - startedAt
+    const now = Date.now()
+    // Both are charged: work done while over the message budget still counts.
+    const hasMessages = this.#messageBudget.take(now)
+    const hasTime = this.#timeBudget.charge(now, workMs)
+    if (!this.#isOverBudget && !(hasMessages && hasTime)) {
+      this.#isOverBudget = true
+      this.ws.pause()
+      setTimeout(endPause, PAUSE_MS, this).unref()
+    }
+    if (this.options.intake.isOverloaded && !this.waitingForIntake.has(this.ws)) {
+      this.waitingForIntake.set(this.ws, this)
+      this.ws.pause()
+    }
+  }
+
+  resumeIfFree(): void {
+    const { ws } = this
+    if (!this.#isOverBudget && !this.waitingForIntake.has(ws) && ws.readyState === ws.OPEN) ws.resume()
+  }
+
+  endPause(): void {
+    this.#isOverBudget = false
+    this.resumeIfFree()
+  }
+}
+
+function endPause(link: WebSocketLink): void {
+  link.endPause()
 }
 
 /** Refuses an upgrade with an HTTP status before any WebSocket handshake (docs/PROTOCOL.md §4). */
