@@ -21,7 +21,7 @@ describe('the connection gate', () => {
       registry,
       admit: () => {
         slots += 1
-        return { ok: true, release: () => (slots -= 1) }
+        return { ok: true, slot: { release: () => (slots -= 1) } }
       },
       isOriginAllowed: () => true,
       authorize: () => Promise.resolve({ ok: true, role: 'edit' }),
@@ -39,7 +39,7 @@ describe('the connection gate', () => {
     const deleting = registry.delete('doc', CLOSE_REASONS.docNotFound)
     const ended: CloseReason[] = []
     const connection = gate.open(checked.ticket, 'websocket', {
-      write: (_frames, done) => done(),
+      write: (_frames, done) => done.written(),
       end: (reason) => ended.push(reason),
       checkAlive: () => Promise.resolve(true),
     })

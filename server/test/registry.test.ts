@@ -4,7 +4,7 @@ import * as Y from 'yjs'
 import { Persister } from '../src/core/Persister.ts'
 import { Room } from '../src/core/Room.ts'
 import { RoomRegistry, RoomUnavailableError } from '../src/core/RoomRegistry.ts'
-import { Session } from '../src/core/Session.ts'
+import { Session, type WriteDone } from '../src/core/Session.ts'
 import type { Peer } from '../src/core/types.ts'
 import type { AppendEntry } from '../src/persistence/DocStore.ts'
 import { MemoryStore } from '../src/persistence/MemoryStore.ts'
@@ -226,7 +226,7 @@ describe('Session', () => {
 
   it('[R9] a reading client gets queued frames together in order', () => {
     const writes: number[][] = []
-    let done: (() => void) | null = null
+    let done: WriteDone | null = null
     const session = new Session(
       { id: 's', role: 'edit', wantsAcks: false },
       {
@@ -242,7 +242,7 @@ describe('Session', () => {
     session.send(new Uint8Array([1]))
     session.send(new Uint8Array([2]))
     session.send(new Uint8Array([3]))
-    ;(done as (() => void) | null)?.()
+    ;(done as WriteDone | null)?.written()
     expect(writes).toEqual([[1], [2, 3]])
   })
 })

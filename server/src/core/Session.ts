@@ -18,12 +18,17 @@ export interface SessionIdentity {
  * writes at once; a long poll writes when a poll is waiting.
  */
 export interface Outlet {
-  /** Hand frames to the network; call `done` once they are written so the session sends more. */
-  write(frames: readonly Uint8Array[], done: () => void): void
+  /** Hand frames to the network; call `done.written()` once they are written so the session sends more. */
+  write(frames: readonly Uint8Array[], done: WriteDone): void
   /** End the connection with this reason. Called once. */
   end(reason: CloseReason): void
   /** Resolves whether the client showed it is there within `timeoutMs` (R36); see Peer. */
   checkAlive(timeoutMs: number): Promise<boolean>
+}
+
+/** Told that a write handed to an outlet is out (the session itself, so no callback per session). */
+export interface WriteDone {
+  written(): void
 }
 
 export interface SessionOptions {
@@ -53,7 +58,7 @@ const WRITING: SessionState = { kind: 'writing' }
  * on the next write, so a slow socket gets fewer, larger writes; past `maxQueuedBytes` the client
  * is closed instead of growing server memory (R9).
  */
-export class Session implements Peer {
+export class Session implements Peer, WriteDone {
   #queue: Uint8Array[] = []
   #queuedBytes = 0
   #state: SessionState = IDLE
@@ -132,7 +137,8 @@ export class Session implements Peer {
     return () => listeners.delete(listener)
   }
 
-  readonly #onWritten = (): void => {
+  /** The outlet wrote what it was given: the next queued frames go out (WriteDone). */
+  written(): void {
     if (this.#state.kind !== 'writing') return
     if (this.#queue.length === 0) {
       this.#state = IDLE
@@ -146,7 +152,7 @@ export class Session implements Peer {
 
   #write(frames: readonly Uint8Array[]): void {
     try {
-      this.outlet.write(frames, this.#onWritten)
+      this.outlet.write(frames, this)
     } catch {
       // A broken socket is this client's problem only: never let it reach the room's broadcast.
       this.close(CLOSE_REASONS.internalError)

@@ -12,19 +12,35 @@ export class ConnectionBudget {
 
   constructor(private readonly maxPerIp: number) {}
 
-  /** Takes one slot for `ip`; returns its release, or null when the budget is spent. */
-  tryAcquire(ip: string): (() => void) | null {
+  /** Takes one slot for `ip`; null when the budget is spent. */
+  tryAcquire(ip: string): BudgetSlot | null {
     const count = this.#counts.get(ip) ?? 0
     if (count >= this.maxPerIp) return null
     this.#counts.set(ip, count + 1)
-    let isReleased = false
-    return () => {
-      if (isReleased) return
-      isReleased = true
-      const left = (this.#counts.get(ip) ?? 1) - 1
-      if (left <= 0) this.#counts.delete(ip)
-      else this.#counts.set(ip, left)
-    }
+    return new IpSlot(this.#counts, ip)
+  }
+}
+
+/** A slot of a connection budget, held until released (once; releasing again does nothing). */
+export interface BudgetSlot {
+  release(): void
+}
+
+/** An object, not a closure: every open connection holds one. */
+class IpSlot implements BudgetSlot {
+  #isReleased = false
+
+  constructor(
+    private readonly counts: Map<string, number>,
+    private readonly ip: string,
+  ) {}
+
+  release(): void {
+    if (this.#isReleased) return
+    this.#isReleased = true
+    const left = (this.counts.get(this.ip) ?? 1) - 1
+    if (left <= 0) this.counts.delete(this.ip)
+    else this.counts.set(this.ip, left)
   }
 }
 
@@ -79,7 +95,7 @@ export function clientIp(request: IncomingMessage, isTrusted: IsTrustedProxy): s
 }
 
 export type Admission =
-  { readonly ok: true; readonly release: () => void } | { readonly ok: false; readonly reason: CloseReason }
+  { readonly ok: true; readonly slot: BudgetSlot } | { readonly ok: false; readonly reason: CloseReason }
 
 /** The gate every connection passes before authentication: origin, then the per-IP budget. */
 export type Admit = (request: IncomingMessage) => Admission
@@ -91,8 +107,8 @@ export function createAdmit(
 ): Admit {
   return (request) => {
     if (!isAllowed(request)) return { ok: false, reason: CLOSE_REASONS.badOrigin }
-    const release = budget.tryAcquire(clientIp(request, isTrusted))
-    return release ? { ok: true, release } : { ok: false, reason: CLOSE_REASONS.tooManyRequests }
+    const slot = budget.tryAcquire(clientIp(request, isTrusted))
+    return slot ? { ok: true, slot } : { ok: false, reason: CLOSE_REASONS.tooManyRequests }
   }
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import {
   CLOSE_REASONS,
@@ -9,7 +9,7 @@ import {
   type QueryReader,
 } from '@tandem/shared'
 import type { AccessResult } from '../auth/access.ts'
-import type { Admit } from '../http/limits.ts'
+import type { Admit, BudgetSlot } from '../http/limits.ts'
 import type { Connection as RoomConnection, RoomRegistry } from '../core/RoomRegistry.ts'
 import { Session, type Outlet, type SessionEvents, type SessionOptions } from '../core/Session.ts'
 import type { Peer, Role } from '../core/types.ts'
@@ -83,7 +83,7 @@ export interface Connection {
  */
 export class ConnectionGate {
   /** Per-IP slots held by tickets not yet opened or by open connections. */
-  readonly #releases = new WeakMap<Ticket, () => void>()
+  readonly #releases = new WeakMap<Ticket, BudgetSlot>()
 
   /** Shared by every session: one object, not one per connection. */
   readonly #sessionOptions: SessionOptions
@@ -103,23 +103,23 @@ export class ConnectionGate {
     try {
       access = await this.options.authorize(docId, query.get('k'))
     } catch (error) {
-      admission.release()
+      admission.slot.release()
       throw error
     }
     if (!access.ok) {
-      admission.release()
+      admission.slot.release()
       return access
     }
     let params: ConnectParams
     try {
       params = decodeConnectParams(query)
     } catch (error) {
-      admission.release()
+      admission.slot.release()
       if (error instanceof ProtocolError) return { ok: false, reason: CLOSE_REASONS.malformedMessage }
       throw error
     }
     const ticket: Ticket = { docId, role: access.role, params }
-    this.#releases.set(ticket, admission.release)
+    this.#releases.set(ticket, admission.slot)
     return { ok: true, ticket }
   }
 
@@ -131,7 +131,7 @@ export class ConnectionGate {
 
   /** A ticket that will not be opened (the client went away meanwhile): its IP slot is freed. */
   drop(ticket: Ticket): void {
-    this.#releases.get(ticket)?.()
+    this.#releases.get(ticket)?.release()
     this.#releases.delete(ticket)
   }
 
@@ -149,12 +149,14 @@ export class ConnectionGate {
     overrides: { readonly role?: Role; readonly resumeFrom?: Uint8Array } = {},
   ): Connection {
     const { params } = ticket
-    const release = this.#releases.get(ticket) ?? noop
+    const slot = this.#releases.get(ticket) ?? NO_SLOT
     this.#releases.delete(ticket)
-    const connection = new GateConnection(ticket.docId, transport, release, this.options)
+    const connection = new GateConnection(ticket.docId, transport, slot, this.options)
     const session = new Session(
       {
-        id: randomUUID(),
+        // 96 random bits as one flat string (randomUUID builds a string of ~20 joined pieces,
+        // which every idle connection would keep).
+        id: randomBytes(12).toString('base64url'),
         role: overrides.role ?? ticket.role,
         wantsAcks: params.wantsAcks,
         viewerName: params.viewerName,
@@ -193,7 +195,7 @@ class GateConnection implements Connection, ConnectionInfo, SessionEvents {
   constructor(
     readonly docId: string,
     readonly transport: TransportName,
-    private readonly release: () => void,
+    private readonly slot: BudgetSlot,
     private readonly options: GateOptions,
   ) {}
 
@@ -221,7 +223,7 @@ class GateConnection implements Connection, ConnectionInfo, SessionEvents {
   closed(reason: CloseReason): void {
     this.#room?.close()
     this.#room = null
-    this.release()
+    this.slot.release()
     const ended = this.#endedBy ?? reason
     this.options.observer?.closed?.(this, ended)
     this.options.log.info({ ...this.logFields(), code: ended.code, reason: ended.text }, 'connection closed')
@@ -236,4 +238,4 @@ class GateConnection implements Connection, ConnectionInfo, SessionEvents {
   }
 }
 
-function noop(): void {}
+const NO_SLOT: BudgetSlot = { release: () => undefined }

@@ -11,7 +11,7 @@ import {
 } from '@tandem/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { sendReason as send } from '../http/errors.ts'
-import type { Session } from '../core/Session.ts'
+import type { Session, WriteDone } from '../core/Session.ts'
 import type { Connection, ConnectionGate, Ticket } from './gate.ts'
 
 export interface LongPollOptions {
@@ -61,8 +61,8 @@ class PollSession {
   lastActivityMs = Date.now()
   #lastInboundSeq = 0
   #batchSeq = 0
-  #ready: { frames: readonly Uint8Array[]; done: () => void } | null = null
-  #unacked: { batch: Batch; done: () => void } | null = null
+  #ready: { frames: readonly Uint8Array[]; done: WriteDone } | null = null
+  #unacked: { batch: Batch; done: WriteDone } | null = null
   #waiter: Waiter | null = null
   #closedWith: CloseReason | null = null
   /** Liveness checks waiting for this client's next request (R36). */
@@ -124,7 +124,7 @@ class PollSession {
       if (ack < this.#unacked.batch.seq) return Promise.resolve({ kind: 'batch', batch: this.#unacked.batch })
       const { done } = this.#unacked
       this.#unacked = null
-      done() // may write the next batch into #ready at once
+      done.written() // may write the next batch into #ready at once
     }
     if (this.#ready) return Promise.resolve({ kind: 'batch', batch: this.#take() })
     if (waitMs === 0) return Promise.resolve({ kind: 'batch', batch: null })

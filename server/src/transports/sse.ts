@@ -72,8 +72,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           let chunk = ''
           for (const frame of frames) chunk += encodeFrameEvent(++eventId, base64Of(frame))
           // Backpressure: the session queues (bounded) until the socket drains (R9).
-          if (response.write(chunk)) done()
-          else response.once('drain', done)
+          if (response.write(chunk)) done.written()
+          else response.once('drain', () => done.written())
         },
         end(reason) {
           if (response.writableEnded || response.destroyed) return

@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { retryAfterSeconds } from '../http/limits.ts'
 import { TokenBucket } from '../core/TokenBucket.ts'
 import type { Intake } from '../core/types.ts'
-import type { Outlet } from '../core/Session.ts'
+import type { Outlet, WriteDone } from '../core/Session.ts'
 import type { Connection, ConnectionGate, Ticket } from './gate.ts'
 
 export interface WebSocketTransportOptions {
@@ -177,7 +177,7 @@ class WebSocketLink implements Outlet {
     this.#messageBudget = new TokenBucket(options.maxMessagesPerSecond * 2, options.maxMessagesPerSecond)
   }
 
-  write(frames: readonly Uint8Array[], done: () => void): void {
+  write(frames: readonly Uint8Array[], done: WriteDone): void {
     const { ws } = this
     // While the socket keeps up, frames go straight to it and the session may send more at
     // once; past the mark, the session queues (and counts, R9) until this write is out.
@@ -186,11 +186,11 @@ class WebSocketLink implements Outlet {
     const last = frames.length - 1
     for (let index = 0; index <= last; index++) {
       const frame = frames[index] as Uint8Array
-      const onWritten = index === last && !isKeepingUp ? done : undefined
+      const onWritten = index === last && !isKeepingUp ? () => done.written() : undefined
       if (socket) socket.write(websocketFrameOf(frame), onWritten)
       else ws.send(frame, SEND_OPTIONS, onWritten)
     }
-    if (isKeepingUp) done()
+    if (isKeepingUp) done.written()
   }
 
   end(reason: CloseReason): void {
