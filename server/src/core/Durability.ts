@@ -6,6 +6,16 @@ import type { Disposer, Peer } from './types.ts'
 interface Seqs {
   received: number
   acked: number
+  /** The highest seq whose ticket is durable, to be acked once this turn's durable tickets are counted. */
+  durable: number
+}
+
+/** What waits for a ticket to be durable: an ack, an author to report, or both. */
+interface Waiting {
+  readonly ticket: number
+  readonly peer: Peer | null
+  readonly seq: number
+  readonly contributor: string | null
 }
 
 /**
@@ -16,6 +26,13 @@ export class Durability {
   /** Ticket of the latest update this room handed to the persister. */
   #lastTicket = 0
   readonly #peers = new Map<Peer, Seqs>()
+  /**
+   * Acks and authors waiting for their tickets, in ticket order. One persister callback per room
+   * serves them all: a commit of hundreds of one peer's updates sends that peer one ack (the
+   * highest, acks being cumulative) and reports its authors once (R7, R40).
+   */
+  #waiting: Waiting[] = []
+  #isArmed = false
 
   constructor(
     private readonly docId: string,
@@ -41,23 +58,22 @@ export class Durability {
     this.#lastTicket = this.persister.enqueue(this.docId, update, writers)
   }
 
+  /** The ticket of the latest update handed to the persister; see `credit`. */
+  get lastTicket(): number {
+    return this.#lastTicket
+  }
+
   /**
-   * Runs `apply`; if it handed edits to the persister, `contributor` is reported as their author
-   * once they are durable (R40).
+   * Edits handed to the persister since `ticketBefore` are reported with `peer`'s name as their
+   * author once they are durable (R40).
    */
-  credit(contributor: () => string, apply: () => boolean): boolean {
-    const ticketBefore = this.#lastTicket
-    if (!apply()) return false
-    if (this.onPersisted && this.#lastTicket !== ticketBefore) {
-      const name = contributor()
-      const onPersisted = this.onPersisted
-      this.persister.afterDurable(this.#lastTicket, () => onPersisted([name]))
-    }
-    return true
+  credit(ticketBefore: number, nameOf: () => string): void {
+    if (!this.onPersisted || this.#lastTicket === ticketBefore) return
+    this.#wait({ ticket: this.#lastTicket, peer: null, seq: 0, contributor: nameOf() })
   }
 
   join(peer: Peer): void {
-    this.#peers.set(peer, { received: 0, acked: 0 })
+    this.#peers.set(peer, { received: 0, acked: 0, durable: 0 })
   }
 
   /** A joining peer that asked for acks learns at once that saves are failing (R8). */
@@ -84,13 +100,53 @@ export class Durability {
     // Content waiting for its dependencies is not in the document, so not saved: no ack yet. The
     // message that fills the gap is acked once durable, and acks are cumulative (R7).
     if (this.isWaiting(peer)) return
-    const send = (): void => {
-      // Acks are cumulative and must never go backwards (R7).
-      if (seq <= seqs.acked || !this.#peers.has(peer)) return
-      seqs.acked = seq
-      peer.send(encodeMessage({ type: 'saved', seq }))
+    if (this.#waiting.length === 0 && this.persister.isDurable(this.#lastTicket)) {
+      // Nothing of this room is waiting: durable already, acked at once.
+      if (seq > seqs.acked) {
+        seqs.acked = seq
+        peer.send(encodeMessage({ type: 'saved', seq }))
+      }
+      return
     }
-    this.persister.afterDurable(this.#lastTicket, send)
+    this.#wait({ ticket: this.#lastTicket, peer, seq, contributor: null })
+  }
+
+  #wait(entry: Waiting): void {
+    this.#waiting.push(entry)
+    if (this.#isArmed) return
+    this.#isArmed = true
+    this.persister.afterDurable(entry.ticket, this.#onDurable)
+  }
+
+  /** Sends what the durable tickets allow: one ack per peer, one report of authors. */
+  readonly #onDurable = (): void => {
+    this.#isArmed = false
+    const waiting = this.#waiting
+    let done = 0
+    const touched: Array<[Peer, Seqs]> = []
+    const contributors = new Set<string>()
+    while (done < waiting.length && this.persister.isDurable((waiting[done] as Waiting).ticket)) {
+      const { peer, seq, contributor } = waiting[done] as Waiting
+      done += 1
+      if (contributor !== null) contributors.add(contributor)
+      const seqs = peer && this.#peers.get(peer)
+      if (!peer || !seqs || seq <= seqs.durable) continue
+      if (seqs.durable <= seqs.acked) touched.push([peer, seqs])
+      seqs.durable = seq
+    }
+    this.#waiting = done === waiting.length ? [] : waiting.slice(done)
+    for (const [peer, seqs] of touched) {
+      // Acks are cumulative and must never go backwards (R7).
+      if (seqs.durable <= seqs.acked) continue
+      seqs.acked = seqs.durable
+      peer.send(encodeMessage({ type: 'saved', seq: seqs.acked }))
+    }
+    if (contributors.size > 0) this.onPersisted?.([...contributors])
+    const next = this.#waiting[0]
+    if (next) {
+      this.#isArmed = true
+      this.persister.afterDurable(next.ticket, this.#onDurable)
+    }
   }
 
   /** Acks every message `peer` sent so far, once durable (R7). */

@@ -132,11 +132,12 @@ export class Room {
     this.#updates = new EditorUpdates(this.#document, this.#ownership, this.#limits, {
       has: (peer) => this.#peers.has(peer),
       reject: (peer, reason, detail) => this.#reject(peer, reason, detail),
-      apply: (peer, update, isFaithful, frame) =>
-        this.#durability.credit(
-          () => this.#presence.nameOf(peer),
-          () => this.#document.apply(update, { kind: 'peer', peer }, isFaithful, frame),
-        ),
+      apply: (peer, update, isFaithful, frame) => {
+        const ticketBefore = this.#durability.lastTicket
+        if (!this.#document.apply(update, { kind: 'peer', peer }, isFaithful, frame)) return false
+        this.#durability.credit(ticketBefore, () => this.#presence.nameOf(peer))
+        return true
+      },
       ackReceived: (peer) => this.#durability.ackReceived(peer),
     })
     this.#durability = new Durability(
