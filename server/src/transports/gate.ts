@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import {
   CLOSE_REASONS,
@@ -154,9 +154,7 @@ export class ConnectionGate {
     const connection = new GateConnection(ticket.docId, transport, slot, this.options)
     const session = new Session(
       {
-        // 96 random bits as one flat string (randomUUID builds a string of ~20 joined pieces,
-        // which every idle connection would keep).
-        id: randomBytes(12).toString('base64url'),
+        id: flatUuid(),
         role: overrides.role ?? ticket.role,
         wantsAcks: params.wantsAcks,
         viewerName: params.viewerName,
@@ -239,3 +237,11 @@ class GateConnection implements Connection, ConnectionInfo, SessionEvents {
 }
 
 const NO_SLOT: BudgetSlot = { release: () => undefined }
+
+/**
+ * A random UUID as one flat string: randomUUID builds it from ~20 joined pieces, which every idle
+ * connection would keep for its lifetime.
+ */
+function flatUuid(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1')
+}
