@@ -43,10 +43,10 @@ interface Pending extends AppendEntry {
 /**
  * Group commit for every room (R6): updates enqueued within a few milliseconds (or until enough
  * bytes wait) are written in one DocStore.append batch; while a batch is being written the next
- * one gathers. A ticket is durable
- * when the batch holding it is written. A failed batch is retried, before anything newer, until it
- * succeeds: nothing is dropped and no ticket resolves early (R8, STYLE.md 5). A retry cannot succeed
- * into a store damaged by the failure: the store refuses writes until it has recovered (R57).
+ * one gathers. A ticket is durable when the batch holding it is written. A failed batch is
+ * retried, before anything newer, until it succeeds: nothing is dropped and no ticket resolves
+ * early (R8, STYLE.md 5). A retry cannot succeed into a store damaged by the failure: the store
+ * refuses writes until it has recovered (R57).
  */
 export class Persister implements Intake {
   #pending: Pending[] = []
@@ -134,7 +134,7 @@ export class Persister implements Intake {
 
   /**
    * Calls `callback` once `ticket` is durable (at once if it is): whenDurable without a promise
-   * per update on the edit path. `callback` must not throw.
+   * per update on the edit path. A callback that throws stops no other waiter.
    */
   afterDurable(ticket: number, callback: () => void): void {
     if (this.isDurable(ticket)) return callback()
